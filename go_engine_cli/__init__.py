@@ -1,0 +1,1 @@
+"""Command-line interface of go-engine (``go-engine`` entry point)."""
