@@ -66,6 +66,9 @@ _JIT = {"cache": True, "nogil": True}
 # Kernels that never allocate are compiled without the runtime's reference counting: taking
 # arrays out of the State tuple otherwise costs atomic increments on every call (~100 ns).
 _HOT = {"cache": True, "nogil": True, "_nrt": False}
+# Small kernels are also inlined into their (reference-count-free) callers: the State tuple is
+# large, and passing it by value to an out-of-line call costs more than the work itself.
+_INLINE = {"cache": True, "nogil": True, "_nrt": False, "inline": "always"}
 
 
 # ----------------------------------------------------------------------------- state copies
@@ -132,27 +135,27 @@ def copy_into(dst: State, src: State) -> None:
 # ----------------------------------------------------------------------------- small helpers
 
 
-@njit(**_HOT)
+@njit(**_INLINE)
 def _only_liberty_is(st: State, h: int, p: int) -> bool:
     """True if every pseudo-liberty of the chain with head h is point p."""
     n = st.libs[h]
     return n > 0 and st.lsum[h] == n * p and st.lsq[h] == n * p * p
 
 
-@njit(**_HOT)
+@njit(**_INLINE)
 def _in_atari(st: State, h: int) -> bool:
     """True if the chain with head h has exactly one distinct liberty."""
     n = st.libs[h]
     return n > 0 and st.lsum[h] * st.lsum[h] == n * st.lsq[h]
 
 
-@njit(**_HOT)
+@njit(**_INLINE)
 def _atari_liberty(st: State, h: int) -> int:
     """The single liberty of a chain in atari (padded point)."""
     return st.lsum[h] // st.libs[h]
 
 
-@njit(**_HOT)
+@njit(**_INLINE)
 def _empty_remove(st: State, p: int) -> None:
     i = st.epos[p]
     last = st.meta[M_NEMPTY] - 1
@@ -163,7 +166,7 @@ def _empty_remove(st: State, p: int) -> None:
     st.meta[M_NEMPTY] = last
 
 
-@njit(**_HOT)
+@njit(**_INLINE)
 def _empty_add(st: State, p: int) -> None:
     k = st.meta[M_NEMPTY]
     st.empties[k] = p
@@ -171,7 +174,7 @@ def _empty_add(st: State, p: int) -> None:
     st.meta[M_NEMPTY] = k + 1
 
 
-@njit(**_HOT)
+@njit(**_INLINE)
 def _remove_chain(st: State, h: int, hashing: bool) -> int:
     """Remove the chain with head h from the board; returns the number of stones removed."""
     board = st.board
@@ -201,7 +204,7 @@ def _remove_chain(st: State, h: int, hashing: bool) -> int:
     return count
 
 
-@njit(**_HOT)
+@njit(**_INLINE)
 def _merge(st: State, a: int, b: int) -> int:
     """Merge chains with heads a and b (a != b); returns the surviving head."""
     if st.size[a] < st.size[b]:
@@ -239,7 +242,7 @@ def _chain_key(st: State, h: int) -> int:
 # ----------------------------------------------------------------------------- legality
 
 
-@njit(**_HOT)
+@njit(**_INLINE)
 def _check(st: State, p: int, c: int) -> int:
     """Legality of colour c at padded point p, without superko. Returns MOVE_OK or ILLEGAL_*.
 
@@ -358,7 +361,7 @@ def legal_mask(st: State, color: int) -> np.ndarray:
 # ----------------------------------------------------------------------------- playing
 
 
-@njit(**_HOT)
+@njit(**_INLINE)
 def _place(st: State, p: int, c: int, hashing: bool) -> int:
     """Put a stone of colour c at legal point p, capture, merge; returns stones captured."""
     board = st.board
@@ -500,13 +503,17 @@ def set_stone(st: State, action: int, color: int) -> int:
     if st.board[p] != EMPTY:
         return ILLEGAL_OCCUPIED
     w = st.meta[M_W]
+    alive = False
     for q in (p - 1, p + 1, p - w, p + w):
         v = st.board[q]
-        if v != WALL and v != color and v != EMPTY and _only_liberty_is(st, st.head[q], p):
-            return ILLEGAL_SUICIDE  # would capture: not a valid setup
-    if _check(st, p, color) != MOVE_OK or (
-        st.meta[M_SUICIDE] != 0 and _hash_after(st, p, color) == st.meta[M_HASH]
-    ):
+        if v == EMPTY:
+            alive = True
+        elif v == color:
+            if not _only_liberty_is(st, st.head[q], p):
+                alive = True
+        elif v != WALL and _only_liberty_is(st, st.head[q], p):
+            return ILLEGAL_SUICIDE  # it would capture: not a valid setup
+    if not alive:
         return ILLEGAL_SUICIDE
     _place(st, p, color, True)
     st.meta[M_KO] = -1
@@ -534,7 +541,7 @@ def is_eye(st: State, action: int, color: int) -> bool:
     return _is_eye(st, st.a2p[action], color)
 
 
-@njit(**_HOT)
+@njit(**_INLINE)
 def _is_eye(st: State, p: int, c: int) -> bool:
     board = st.board
     w = st.meta[M_W]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from go_engine import board as B
+from go_engine import board as core
 from go_engine import scoring
 from go_engine.rules import Rules
 from go_engine.state import (
@@ -45,10 +45,13 @@ class Game:
 
     def __init__(self, size: int = 19, rules: Rules | None = None) -> None:
         self.rules = rules or Rules()
+        if isinstance(size, bool) or not isinstance(size, int | np.integer):
+            raise ValueError(f"board size must be an integer, not {size!r}")
         self.size = int(size)
         self.state: State = new_state(self.size, self.rules)
         self.setup: list[tuple[int, int]] = []  # (action, colour) of setup stones
         self.moves: list[tuple[int, int]] = []  # (action, colour) of moves, passes included
+        self.first_to_play = BLACK  # player to move after the setup stones
 
     # -- properties
     @property
@@ -78,17 +81,17 @@ class Game:
 
     @property
     def hash(self) -> int:
-        return int(B.compute_hash(self.state))
+        return int(core.compute_hash(self.state))
 
     def is_over(self) -> bool:
-        return bool(B.is_game_over(self.state))
+        return bool(core.is_game_over(self.state))
 
     # -- moves
     def legality(self, move: int, color: int | None = None) -> str | None:
         """None if legal, else the reason it is illegal."""
         color = self.to_play if color is None else int(color)
-        r = int(B.legality(self.state, int(move), color))
-        return None if r == B.MOVE_OK else B.REASONS[r]
+        r = int(core.legality(self.state, int(move), color))
+        return None if r == core.MOVE_OK else core.REASONS[r]
 
     def is_legal(self, move: int, color: int | None = None) -> bool:
         return self.legality(move, color) is None
@@ -99,23 +102,25 @@ class Game:
         move = int(move)
         if self.move_number + 2 >= int(self.state.meta[M_HIST_CAP]):
             self.state = grow_history(self.state, 2 * int(self.state.meta[M_HIST_CAP]))
-        r = int(B.play(self.state, move, color))
+        r = int(core.play(self.state, move, color))
         if r < 0:
-            raise IllegalMoveError(move, color, B.REASONS[r])
+            raise IllegalMoveError(move, color, core.REASONS[r])
         self.moves.append((move, color))
         return r
 
     def place_setup(self, move: int, color: int) -> None:
         """A setup / handicap stone, outside the move sequence."""
-        r = int(B.set_stone(self.state, int(move), int(color)))
-        if r != B.MOVE_OK:
-            raise IllegalMoveError(move, color, B.REASONS[r], f"bad setup stone {move}")
+        r = int(core.set_stone(self.state, int(move), int(color)))
+        if r != core.MOVE_OK:
+            raise IllegalMoveError(move, color, core.REASONS[r], f"bad setup stone {move}")
         self.setup.append((int(move), int(color)))
 
     def set_to_play(self, color: int) -> None:
         if color not in (BLACK, WHITE):
             raise ValueError(f"bad colour {color}")
-        B.set_to_play(self.state, int(color))
+        core.set_to_play(self.state, int(color))
+        if not self.moves:
+            self.first_to_play = int(color)
 
     def set_komi(self, komi: float) -> None:
         self.rules = self.rules.with_komi(komi)
@@ -124,44 +129,41 @@ class Game:
     def legal_moves(self, color: int | None = None) -> np.ndarray:
         """bool[N*N+1] mask of legal actions."""
         color = self.to_play if color is None else int(color)
-        return B.legal_mask(self.state, color)
+        return core.legal_mask(self.state, color)
 
     def undo(self) -> None:
         """Take back the last move by replaying the game without it."""
         if not self.moves:
             raise ValueError("no move to undo")
-        moves = self.moves[:-1]
-        to_play_after_setup = None
-        if self.setup and self.moves:
-            to_play_after_setup = self.moves[0][1]
+        setup, moves, first = list(self.setup), self.moves[:-1], self.first_to_play
         self.reset()
-        for a, c in self._setup_backup:
+        for a, c in setup:
             self.place_setup(a, c)
-        if to_play_after_setup is not None and self.setup:
-            self.set_to_play(to_play_after_setup)
+        self.set_to_play(first)
         for a, c in moves:
             self.play(a, c)
 
     def reset(self) -> None:
         """Clear the board, keeping size and rules."""
-        self._setup_backup = list(self.setup)
         self.state = new_state(self.size, self.rules)
         self.setup = []
         self.moves = []
+        self.first_to_play = BLACK
 
     def copy(self) -> Game:
         g = Game.__new__(Game)
         g.rules = self.rules
         g.size = self.size
-        g.state = B.copy_state(self.state)
+        g.state = core.copy_state(self.state)
         g.setup = list(self.setup)
         g.moves = list(self.moves)
+        g.first_to_play = self.first_to_play
         return g
 
     # -- views and scores
     def board(self) -> np.ndarray:
         """int8[N, N]: 0 empty, 1 black, 2 white; row 0 is the top row."""
-        return B.board_colors(self.state).reshape(self.size, self.size)
+        return core.board_colors(self.state).reshape(self.size, self.size)
 
     def area_score(self, dead: np.ndarray | None = None) -> float:
         """Black minus White minus komi under area scoring, `dead` stones removed."""

@@ -33,7 +33,7 @@ def default_max_moves(n: int) -> int:
     return 3 * n * n + 20
 
 
-@njit(**_HOT)
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
 def _random_point(st: State, rng: np.ndarray, c: int) -> int:
     """Padded point of a uniformly random legal, non-eye-filling move of colour c, or -1.
 

@@ -18,7 +18,7 @@ def make_rng(seed: int) -> np.ndarray:
     return np.array([x or 1], dtype=np.uint64)
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
 def next_u64(rng: np.ndarray) -> np.uint64:
     x = rng[0]
     x ^= x >> uint64(12)
@@ -28,7 +28,7 @@ def next_u64(rng: np.ndarray) -> np.uint64:
     return x * _M
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
 def rand_below(rng: np.ndarray, n: int) -> int:
     """Uniform integer in [0, n) for 0 < n < 2**32 (multiply-shift, no division)."""
     r = next_u64(rng) >> uint64(32)

@@ -37,7 +37,9 @@ class Rules:
 
     def __post_init__(self) -> None:
         if self.scoring not in _SCORING:
-            raise ValueError(f"unknown scoring {self.scoring!r}; expected one of {sorted(_SCORING)}")
+            raise ValueError(
+                f"unknown scoring {self.scoring!r}; expected one of {sorted(_SCORING)}"
+            )
         if self.ko not in _KO:
             raise ValueError(f"unknown ko rule {self.ko!r}; expected one of {sorted(_KO)}")
         if not isinstance(self.komi, int | float) or self.komi != self.komi:

@@ -1,0 +1,48 @@
+"""`go-engine gtp`: the GTP engine on stdin/stdout."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from gtp.players import DEFAULT_PLAYER, PLAYERS
+
+    parser.add_argument("--size", type=int, default=19, help="initial board size (default 19)")
+    parser.add_argument("--komi", type=float, default=7.5, help="initial komi (default 7.5)")
+    parser.add_argument(
+        "--rules",
+        default="default",
+        help="rule set: default (area, positional superko, no suicide), chinese, japanese, "
+        "tromp-taylor, aga, nz",
+    )
+    parser.add_argument(
+        "--player", default=DEFAULT_PLAYER, choices=sorted(PLAYERS), help="move chooser"
+    )
+    parser.add_argument("--seed", type=int, default=None, help="random seed")
+    parser.add_argument("--visits", type=int, default=None, help="search visits per move")
+    parser.add_argument("--time", type=float, default=None, help="seconds per move")
+
+
+def run(args: argparse.Namespace) -> int:
+    from go_engine.rules import Rules
+    from gtp.engine import EngineConfig, GTPEngine
+    from gtp.players import PlayerConfig
+
+    try:
+        rules = Rules.named(args.rules, komi=args.komi)
+        config = EngineConfig(
+            size=args.size,
+            komi=args.komi,
+            rules=rules,
+            player=args.player,
+            player_config=PlayerConfig(seed=args.seed, visits=args.visits, seconds=args.time),
+        )
+        engine = GTPEngine(config)
+    except ValueError as e:
+        print(f"go-engine gtp: {e}", file=sys.stderr)
+        return 2
+    print(f"go-engine GTP ready ({args.player} player)", file=sys.stderr)
+    engine.serve(sys.stdin, sys.stdout)
+    return 0

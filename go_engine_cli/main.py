@@ -1,0 +1,43 @@
+"""The `go-engine` command line: one subcommand per module in this package."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# subcommand -> module (each module has add_arguments(parser) and run(args) -> int)
+SUBCOMMANDS = {
+    "gtp": ("go_engine_cli.gtp_cmd", "run the GTP engine (for Sabaki, Lizzie, GoGui, servers)"),
+    "bench": ("go_engine_cli.bench_cmd", "measure speed (board playouts, ...)"),
+    "warmup": ("go_engine_cli.warmup_cmd", "compile the Numba kernels once after installing"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="go-engine", description="A Python Go engine: Numba board and search, GTP."
+    )
+    from go_engine import __version__
+
+    parser.add_argument("--version", action="version", version=f"go-engine {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name, (module, help_text) in SUBCOMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(_module=module)
+        importlib.import_module(module).add_arguments(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    module = importlib.import_module(args._module)
+    try:
+        return int(module.run(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
