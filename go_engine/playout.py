@@ -10,22 +10,28 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from go_engine.board import _check, _is_eye, _place, copy_into, copy_state
+from go_engine.board import _only_liberty_is, _place, copy_into, copy_state
 from go_engine.rng import rand_below
 from go_engine.scoring import area_score
 from go_engine.state import (
+    BLACK,
+    EMPTY,
     M_FAST,
     M_KO,
+    M_KO_COLOR,
     M_N,
     M_NEMPTY,
     M_PASSES,
-    M_SUICIDE,
     M_TO_PLAY,
+    M_W,
+    WALL,
+    WHITE,
     State,
 )
 
 _JIT = {"cache": True, "nogil": True}
 _HOT = {"cache": True, "nogil": True, "_nrt": False}  # see board.py
+_INLINE = {"cache": True, "nogil": True, "_nrt": False, "inline": "always"}
 
 
 def default_max_moves(n: int) -> int:
@@ -33,7 +39,44 @@ def default_max_moves(n: int) -> int:
     return 3 * n * n + 20
 
 
-@njit(cache=True, nogil=True, _nrt=False, inline="always")
+@njit(**_INLINE)
+def _playout_ok(st: State, p: int, c: int) -> bool:
+    """Empty point p is a legal, non-suicide move for colour c under simple ko that does not
+    fill c's own single-point eye (board._is_eye's definition). One pass over the neighbours
+    serves both tests."""
+    if p == st.meta[M_KO] and c == st.meta[M_KO_COLOR]:
+        return False
+    board = st.board
+    w = st.meta[M_W]
+    opp = 3 - c
+    legal = False
+    surrounded = True  # every neighbour is c or the edge
+    for q in (p - 1, p + 1, p - w, p + w):
+        v = board[q]
+        if v == EMPTY:
+            return True  # a liberty, and not an eye
+        if v == c:
+            if not legal and not _only_liberty_is(st, st.head[q], p):
+                legal = True
+        elif v == opp:
+            surrounded = False
+            if not legal and _only_liberty_is(st, st.head[q], p):
+                legal = True
+    if surrounded:
+        bad = 0
+        edge = False
+        for q in (p - w - 1, p - w + 1, p + w - 1, p + w + 1):
+            v = board[q]
+            if v == opp:
+                bad += 1
+            elif v == WALL:
+                edge = True
+        if bad == 0 or (bad == 1 and not edge):
+            return False  # c's own eye
+    return legal
+
+
+@njit(**_INLINE)
 def _random_point(st: State, rng: np.ndarray, c: int) -> int:
     """Padded point of a uniformly random legal, non-eye-filling move of colour c, or -1.
 
@@ -46,7 +89,7 @@ def _random_point(st: State, rng: np.ndarray, c: int) -> int:
     while k > 0:
         i = rand_below(rng, k)
         p = empties[i]
-        if not _is_eye(st, p, c) and _check(st, p, c) == 0:
+        if _playout_ok(st, p, c):
             return p
         k -= 1
         q = empties[k]
@@ -60,10 +103,7 @@ def _random_point(st: State, rng: np.ndarray, c: int) -> int:
 @njit(**_HOT)
 def random_move(st: State, rng: np.ndarray) -> int:
     """A random playout move (action) for the player to move; pass when nothing is left."""
-    suicide = st.meta[M_SUICIDE]
-    st.meta[M_SUICIDE] = 0
     p = _random_point(st, rng, st.meta[M_TO_PLAY])
-    st.meta[M_SUICIDE] = suicide
     if p < 0:
         return st.meta[M_N] * st.meta[M_N]
     return st.p2a[p]
@@ -74,8 +114,6 @@ def playout_inplace(st: State, rng: np.ndarray, max_moves: int) -> int:
     """Play random moves on `st` itself until two passes or `max_moves`; returns the number of
     moves played (passes included). Leaves `st` in fast mode: hash and history are stale."""
     st.meta[M_FAST] = 1
-    suicide = st.meta[M_SUICIDE]
-    st.meta[M_SUICIDE] = 0
     moves = 0
     while st.meta[M_PASSES] < 2 and moves < max_moves:
         c = st.meta[M_TO_PLAY]
@@ -88,8 +126,45 @@ def playout_inplace(st: State, rng: np.ndarray, max_moves: int) -> int:
             _place(st, p, c, False)
         st.meta[M_TO_PLAY] = 3 - c
         moves += 1
-    st.meta[M_SUICIDE] = suicide
     return moves
+
+
+@njit(**_HOT)
+def _quick_area_score(st: State) -> float:
+    """Area score when every empty point is a single point (as at the end of a playout):
+    then its owner is the colour of its neighbours. NaN when some empty region is larger."""
+    board = st.board
+    w = st.meta[M_W]
+    black = 0
+    white = 0
+    for p in range(board.shape[0]):
+        v = board[p]
+        if v == BLACK:
+            black += 1
+        elif v == WHITE:
+            white += 1
+        elif v == EMPTY:
+            seen = 0
+            for q in (p - 1, p + 1, p - w, p + w):
+                u = board[q]
+                if u == EMPTY:
+                    return np.nan
+                if u != WALL:
+                    seen |= u
+            if seen == BLACK:
+                black += 1
+            elif seen == WHITE:
+                white += 1
+    return black - white - st.komi[0]
+
+
+@njit(**_JIT)
+def final_score(st: State) -> float:
+    """Area score of a finished playout (fast path, exact fallback)."""
+    s = _quick_area_score(st)
+    if s != s:
+        return area_score(st)
+    return s
 
 
 @njit(**_JIT)
@@ -97,7 +172,7 @@ def playout(st: State, rng: np.ndarray, max_moves: int) -> float:
     """A random playout from a copy of `st`; returns the final area score for Black."""
     work = copy_state(st)
     playout_inplace(work, rng, max_moves)
-    return area_score(work)
+    return final_score(work)
 
 
 @njit(**_JIT)
@@ -111,6 +186,6 @@ def run_playouts(st: State, count: int, rng: np.ndarray, max_moves: int) -> tupl
     for _ in range(count):
         copy_into(work, st)
         total += playout_inplace(work, rng, max_moves)
-        if area_score(work) > 0:
+        if final_score(work) > 0:
             wins += 1
     return wins, total

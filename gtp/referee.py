@@ -3,39 +3,44 @@
 :func:`referee_games` plays random games on our :class:`~go_engine.Game` and, move for move,
 on GNU Go over GTP, and compares everything the two can tell about each position:
 
-* legality: GNU Go's ``all_legal`` for both colours against our legal moves, and ``is_legal``
-  on random candidate points (occupied ones, suicides, ko and superko recaptures, captures)
-  against ``Game.legality``;
+* legality: GNU Go's ``all_legal`` (every point, for the side to move or both sides) against
+  our legal moves, and ``is_legal`` on random candidate points of either colour (occupied
+  ones, suicides, ko and superko recaptures, captures) against ``Game.legality``;
 * that a deliberately illegal move is rejected by both (``play`` must fail);
 * the stones after every move (``list_stones``) and the prisoners (``captures``);
 * for games that end with two passes, the area score: ``Game.area_score()`` against GNU Go's
-  ``final_score`` under Chinese rules.
+  ``final_score`` under Chinese rules. Such a game stops only when neither side has a legal
+  move outside its own eyes, so (but for a capture that ko or superko forbade) every chain
+  keeps two or more liberties that are eyes: all stones are alive and GNU Go's dead-stone
+  judgement should find nothing to remove. Games that end with a chain in atari (its capture
+  forbidden by superko; seen on tiny boards) are not scored: GNU Go calls such a chain seki
+  and its last liberty dame, while area scoring gives that point to the chain's owner.
 
 Moves are chosen as our playouts choose them: uniformly among legal points that do not fill
 one's own eye (``board.is_eye``) and are not suicide, passing when none is left. Under rules
 that allow suicide, a legal suicide is sometimes played on purpose so that chain removal is
 refereed too. Every disagreement is recorded with the move sequence that reproduces it
-(:func:`format_disagreement` prints it as a GTP script).
+(:func:`format_disagreement` prints it with the GTP script, :func:`gtp_script`).
 
-What GNU Go 3.8 can referee (read from its board.c, confirmed against it):
+What GNU Go 3.8 can referee (read from its board.c, confirmed by running it):
 
-* ``--positional-superko`` / ``--situational-superko`` / the default simple ko: the same
-  rules as ours, the history including the empty start position; a pass clears simple ko.
-* ``--allow-all-suicide``: like ``Rules(suicide=True)``: single- and multi-stone suicide,
-  the chain removed and counted as prisoners of the opponent (``--allow-suicide`` forbids
+* ``--positional-superko``, ``--situational-superko`` and the default simple ko mean what
+  ours do; its history starts with the empty board, and a pass clears simple ko.
+* ``--allow-all-suicide`` is ``Rules(suicide=True)``: single- and multi-stone suicide, the
+  chain removed and counted as prisoners of the opponent (``--allow-suicide`` forbids
   single-stone suicide, which we allow, so it is not used).
-* Not suicide together with superko: GNU Go tests superko by playing the move with its
-  non-suicide placement routine, so the position it checks after a suicide still holds the
-  suicided chain. It then allows, for instance, a single-stone suicide that recreates the
-  position, which positional superko forbids (and ``Rules(suicide=True)`` forbids it). Such
-  variants are therefore left out of :data:`DEFAULT_VARIANTS`; suicide is refereed under
-  simple ko.
+* Not suicide together with superko: GNU Go tests superko by placing the stone with its
+  non-suicide routine, so the position it checks after a suicide still holds the suicided
+  chain. It then allows a single-stone suicide that recreates the position (and a
+  multi-stone suicide that recreates an earlier one), which superko forbids and we refuse.
+  Such variants are left out of :data:`DEFAULT_VARIANTS`; suicide is refereed under simple ko.
 * GNU Go keeps 500 moves of history and then forgets the oldest, which would blind its
   superko; games are capped below that.
 
 GTP round trips dominate the cost: each turn's commands go out as one pipelined batch (GTP
-lets a controller send several commands before reading the answers), which is several times
-faster than one command at a time through :meth:`GTPClient.send`.
+lets a controller send several commands before reading the answers), several times faster
+than one command at a time. GNU Go writes its answers unbuffered, a system call per vertex,
+so ``all_legal`` and ``list_stones`` are its most expensive commands.
 """
 
 from __future__ import annotations
@@ -127,11 +132,14 @@ DEFAULT_VARIANTS: tuple[RuleVariant, ...] = (
 class RefereeConfig:
     """What to referee and how hard.
 
-    Game i is played under ``variants[i % len(variants)]`` with the random generator seeded
-    by ``seed * 1_000_003 + i`` (its "game seed"), so any game can be replayed alone.
+    Games ``first_game .. first_game + games - 1`` are played; game i under
+    ``variants[i % len(variants)]`` with its random generator seeded by
+    ``seed * 1_000_003 + i`` (its "game seed"), so one game replays alone with
+    ``games=1, first_game=i``.
     """
 
     games: int = 100
+    first_game: int = 0
     size: int = 9
     komi: float = 7.5
     seed: int = 0
@@ -150,8 +158,8 @@ class RefereeConfig:
     executable: str | None = None  # GNU Go binary; None: gtp.client.find_gnugo()
 
     def __post_init__(self) -> None:
-        if self.games < 0:
-            raise ValueError(f"games must be >= 0, not {self.games}")
+        if self.games < 0 or self.first_game < 0:
+            raise ValueError(f"games and first_game must be >= 0, not {self.games}")
         if not 2 <= self.size <= GNUGO_MAX_SIZE:
             raise ValueError(f"size must be 2..{GNUGO_MAX_SIZE} (GNU Go's range), not {self.size}")
         if not self.variants:
@@ -195,6 +203,7 @@ class RefereeReport:
     suicides: int = 0  # suicides played on purpose
     scored_games: int = 0  # games whose final score was compared
     capped_games: int = 0  # games stopped by the move cap (not scored)
+    unsettled_games: int = 0  # ended with a chain in atari (not scored)
     aborted_games: int = 0  # games stopped because the two boards diverged
     games_per_variant: dict[str, int] = field(default_factory=dict)
 
@@ -213,6 +222,7 @@ class RefereeReport:
             "suicides",
             "scored_games",
             "capped_games",
+            "unsettled_games",
             "aborted_games",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
@@ -230,7 +240,8 @@ class RefereeReport:
             f"{self.moves} moves, {self.probes} is_legal probes, {self.legal_sets} all_legal "
             f"sets, {self.illegal_plays} illegal plays, {self.suicides} suicides, "
             f"{self.scored_games} scored, {self.capped_games} capped, "
-            f"{self.aborted_games} aborted; per variant {self.games_per_variant}",
+            f"{self.unsettled_games} unsettled, {self.aborted_games} aborted; "
+            f"per variant {self.games_per_variant}",
             f"{len(self.disagreements)} disagreements {kinds or ''}".rstrip(),
         ]
         for d in self.disagreements[:limit]:
@@ -675,6 +686,10 @@ class _GameReferee:
         return check
 
     def compare_score(self) -> None:
+        if (go_board.liberty_map(self.game.state) == 1).any():
+            # A capture that superko forbade let the game end (see the module notes).
+            self.report.unsettled_games += 1
+            return
         at = len(self.moves)
         [(ok, text)] = self.client.send_batch(["final_score"], self.cfg.timeout)
         ours = self.game.area_score()
@@ -717,7 +732,7 @@ def _partition(config: RefereeConfig) -> list[list[int]]:
     worker restarts GNU Go at most once per variant."""
     k = len(config.variants)
     parts: list[list[int]] = [[] for _ in range(config.workers)]
-    for i in range(config.games):
+    for i in range(config.first_game, config.first_game + config.games):
         parts[i % config.workers].append(i)
     return [sorted(p, key=lambda i: (i % k, i)) for p in parts if p]
 
@@ -728,8 +743,8 @@ def referee_games(config: RefereeConfig, legality: LegalityFn | None = None) -> 
     `legality` replaces our legality verdict (``Game.legality``, and ``Game.legal_moves`` for
     the all_legal comparison) with another function, to prove that the referee notices a
     wrong one; moves are still chosen and played by the real Game. With ``workers > 1`` the
-    games run in that many processes (started with "spawn", so `legality` must be a
-    module-level function).
+    games run in that many processes, started with "spawn": a calling script needs the
+    ``if __name__ == "__main__":`` guard, and `legality` must be a module-level function.
 
     Raises FileNotFoundError when GNU Go cannot be found.
     """
