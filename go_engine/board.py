@@ -551,7 +551,15 @@ def _is_eye(st: State, p: int, c: int) -> bool:
         v = board[q]
         if v != c and v != WALL:
             return False
-    opp = 3 - c
+    return _diagonals_allow_eye(st, p, 3 - c)
+
+
+@njit(**_INLINE)
+def _diagonals_allow_eye(st: State, p: int, opp: int) -> bool:
+    """The diagonal half of the eye test: at most one `opp` stone on p's diagonals, none when
+    p is on the edge (otherwise the eye is false)."""
+    board = st.board
+    w = st.meta[M_W]
     bad = 0
     edge = False
     for q in (p - w - 1, p - w + 1, p + w - 1, p + w + 1):

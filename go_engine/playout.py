@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from go_engine.board import _only_liberty_is, _place, copy_into, copy_state
+from go_engine.board import _diagonals_allow_eye, _only_liberty_is, _place, copy_into, copy_state
 from go_engine.rng import rand_below
 from go_engine.scoring import area_score
 from go_engine.state import (
@@ -62,17 +62,8 @@ def _playout_ok(st: State, p: int, c: int) -> bool:
             surrounded = False
             if not legal and _only_liberty_is(st, st.head[q], p):
                 legal = True
-    if surrounded:
-        bad = 0
-        edge = False
-        for q in (p - w - 1, p - w + 1, p + w - 1, p + w + 1):
-            v = board[q]
-            if v == opp:
-                bad += 1
-            elif v == WALL:
-                edge = True
-        if bad == 0 or (bad == 1 and not edge):
-            return False  # c's own eye
+    if surrounded and _diagonals_allow_eye(st, p, opp):
+        return False  # c's own eye
     return legal
 
 

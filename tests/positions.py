@@ -166,3 +166,18 @@ def assert_board(game: Game, expected: str) -> None:
     want = board_of(expected)
     got = game.board()
     assert np.array_equal(got, want), f"board\n{render(got)}\nexpected\n{render(want)}"
+
+
+def neighbours(a: int, n: int) -> list[int]:
+    """The on-board neighbours of action a on an n x n board."""
+    r, c = divmod(a, n)
+    out = []
+    if r > 0:
+        out.append(a - n)
+    if r < n - 1:
+        out.append(a + n)
+    if c > 0:
+        out.append(a - 1)
+    if c < n - 1:
+        out.append(a + 1)
+    return out

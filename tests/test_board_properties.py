@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as hs
+from positions import neighbours
 
 from go_engine import Game, Rules
 from go_engine import board as core
@@ -68,20 +69,6 @@ def chains(board: np.ndarray) -> list[tuple[list[int], set[int]]]:
                     seen[b] = True
                     stack.append(b)
         out.append((stones, libs))
-    return out
-
-
-def neighbours(a: int, n: int) -> list[int]:
-    r, c = divmod(a, n)
-    out = []
-    if r > 0:
-        out.append(a - n)
-    if r < n - 1:
-        out.append(a + n)
-    if c > 0:
-        out.append(a - 1)
-    if c < n - 1:
-        out.append(a + 1)
     return out
 
 

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from positions import embed, setup
+from positions import embed, neighbours, setup
 
 from go_engine import Game, IllegalMoveError, Rules
 from go_engine import features as feat
@@ -23,20 +23,6 @@ SIMPLE = Rules(ko="simple")
 # ----------------------------------------------------------------------------- references
 
 
-def _neighbours(a: int, n: int) -> list[int]:
-    r, c = divmod(a, n)
-    out = []
-    if r > 0:
-        out.append(a - n)
-    if r < n - 1:
-        out.append(a + n)
-    if c > 0:
-        out.append(a - 1)
-    if c < n - 1:
-        out.append(a + 1)
-    return out
-
-
 def _group(board: np.ndarray, n: int, a: int) -> tuple[set[int], list[int]]:
     """Stones and sorted liberties of the chain at a (board: flat int8[N*N])."""
     colour = board[a]
@@ -45,7 +31,7 @@ def _group(board: np.ndarray, n: int, a: int) -> tuple[set[int], list[int]]:
     libs: set[int] = set()
     while todo:
         s = todo.pop()
-        for q in _neighbours(s, n):
+        for q in neighbours(s, n):
             if board[q] == colour and q not in stones:
                 stones.add(q)
                 todo.append(q)
@@ -71,7 +57,7 @@ def ref_ladder_dead(g: Game, a: int, depth: int, only: int | None = None) -> boo
     else:
         cands = [libs[0]]
         for s in sorted(stones):
-            for q in _neighbours(s, n):
+            for q in neighbours(s, n):
                 if board[q] == atk:
                     _, qlibs = _group(board, n, q)
                     if len(qlibs) == 1 and qlibs[0] not in cands:
@@ -125,7 +111,7 @@ def ref_extended(g: Game) -> dict[int, np.ndarray]:
         out[feat.F_CAPTURE][p] = captured > 0
         out[feat.F_SELF_ATARI][p] = b2[p] == me and len(_group(b2, n, p)[1]) == 1
         cap = esc = False
-        for q in _neighbours(p, n):
+        for q in neighbours(p, n):
             if board[q] == opp and _group(board, n, q)[1] == [p]:
                 cap = cap or ref_ladder_dead(g, q, depth)
             if board[q] == me and _group(board, n, q)[1] == [p]:

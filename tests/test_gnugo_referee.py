@@ -8,13 +8,11 @@ harness itself can fail, and that its reproduction scripts really reproduce.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from go_engine import Game
 from go_engine.coords import gtp_to_action
-from gtp.client import GTPClient, find_gnugo
+from gtp.client import GTPClient
 from gtp.referee import (
     DEFAULT_VARIANTS,
     RefereeConfig,
@@ -26,16 +24,6 @@ from gtp.referee import (
     gtp_script,
     referee_games,
 )
-
-
-@pytest.fixture(scope="module")
-def gnugo_path() -> str:
-    path = find_gnugo()
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("GNU Go is required in CI but was not found (apt-get install gnugo)")
-        pytest.skip("GNU Go (gnugo) is not installed")
-    return path
 
 
 def assert_agree(report: RefereeReport, games: int) -> None:

@@ -94,16 +94,6 @@ def fake(fake_argv: list[str]) -> Iterator[GTPClient]:
 
 
 @pytest.fixture
-def gnugo_path() -> str:
-    path = find_gnugo()
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("GNU Go is required in CI but was not found (apt-get install gnugo)")
-        pytest.skip("GNU Go (gnugo) is not installed")
-    return path
-
-
-@pytest.fixture
 def gnugo(gnugo_path: str) -> Iterator[Callable[..., GTPClient]]:
     """Factory: start GNU Go with gnugo_command(**options); all are closed at teardown."""
     started: list[GTPClient] = []
