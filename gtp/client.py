@@ -215,23 +215,39 @@ class GTPClient:
         if "\n" in command or "\r" in command:
             raise ValueError(f"GTP command must be a single line: {command!r}")
         with self._lock:
-            if self._closed:
-                raise GTPEngineDied(f"GTP engine {self.name!r} has been closed")
-            if self._dead_reason is not None:
-                raise self._died(self._dead_reason)
-            if self._proc.poll() is not None:
-                raise self._died("has exited")
-            stdin = self._proc.stdin
-            assert stdin is not None
-            try:
-                stdin.write(command + "\n")
-                stdin.flush()
-            except (OSError, ValueError):
-                raise self._died(f"could not be sent {command!r}: its stdin is closed") from None
+            self._write_locked([command])
             ok, text = self._read_response(command, timeout)
         if not ok:
             raise GTPError(command, text)
         return text
+
+    def send_batch(
+        self, commands: Sequence[str], timeout: float | None = 60.0
+    ) -> list[tuple[bool, str]]:
+        """Write several commands at once, then read their answers: (ok, text) for each, in
+        order. One round trip instead of one per command, which matters against an engine
+        that answers in microseconds. GTPEngineDied if the engine fails."""
+        if not commands:
+            return []
+        with self._lock:
+            self._write_locked(commands)
+            return [self._read_response(c, timeout) for c in commands]
+
+    def _write_locked(self, commands: Sequence[str]) -> None:
+        """Send command lines; the caller holds the lock."""
+        if self._closed:
+            raise GTPEngineDied(f"GTP engine {self.name!r} has been closed")
+        if self._dead_reason is not None:
+            raise self._died(self._dead_reason)
+        if self._proc.poll() is not None:
+            raise self._died("has exited")
+        stdin = self._proc.stdin
+        assert stdin is not None
+        try:
+            stdin.write("".join(c + "\n" for c in commands))
+            stdin.flush()
+        except (OSError, ValueError):
+            raise self._died(f"could not be sent {commands[0]!r}: its stdin is closed") from None
 
     def try_send(self, command: str, timeout: float | None = 60.0) -> tuple[bool, str]:
         """Like :meth:`send`, but return ``(False, message)`` instead of raising GTPError.

@@ -62,7 +62,7 @@ from go_engine.game import Game, IllegalMoveError
 from go_engine.playout import default_max_moves
 from go_engine.rules import Rules
 from go_engine.state import BLACK, EMPTY, WHITE
-from gtp.client import GTPClient, GTPEngineDied, gnugo_command
+from gtp.client import GTPClient, gnugo_command
 
 __all__ = [
     "DEFAULT_VARIANTS",
@@ -274,51 +274,21 @@ def gtp_script(d: dict[str, Any]) -> str:
 # ----------------------------------------------------------------------------- GTP plumbing
 
 
-class _PipelinedClient(GTPClient):
-    """A GTPClient that can write a batch of commands before reading their answers.
-
-    One command at a time costs four thread hand-offs (writer, engine, reader thread, queue);
-    a batch pays them once. Built on the base class's locking and response parser.
-    """
-
-    def send_batch(
-        self, commands: Sequence[str], timeout: float | None = 60.0
-    ) -> list[tuple[bool, str]]:
-        """(ok, text) for each command, in order; GTPEngineDied if the engine fails."""
-        if not commands:
-            return []
-        with self._lock:
-            if self._closed:
-                raise GTPEngineDied(f"GTP engine {self.name!r} has been closed")
-            if self._dead_reason is not None:
-                raise self._died(self._dead_reason)
-            if self._proc.poll() is not None:
-                raise self._died("has exited")
-            stdin = self._proc.stdin
-            assert stdin is not None
-            try:
-                stdin.write("".join(c + "\n" for c in commands))
-                stdin.flush()
-            except (OSError, ValueError):
-                raise self._died("could not be sent a batch: its stdin is closed") from None
-            return [self._read_response(c, timeout) for c in commands]
-
-
 class _Engine:
     """One GNU Go process, restarted when the rule variant changes."""
 
     def __init__(self, config: RefereeConfig) -> None:
         self.config = config
-        self.client: _PipelinedClient | None = None
+        self.client: GTPClient | None = None
         self.variant: RuleVariant | None = None
         self.argv: list[str] = []
 
-    def use(self, variant: RuleVariant) -> _PipelinedClient:
+    def use(self, variant: RuleVariant) -> GTPClient:
         if self.client is None or variant != self.variant or not self.client.alive:
             self.close()
             cfg = self.config
             self.argv = variant.gnugo_argv(cfg.gnugo_level, cfg.size, cfg.komi, cfg.executable)
-            self.client = _PipelinedClient(self.argv, name="gnugo")
+            self.client = GTPClient(self.argv, name="gnugo")
             self.variant = variant
         return self.client
 
