@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from go_engine.jit import HOT, INLINE, JIT
+from go_engine.rules import KO_POSITIONAL, KO_SIMPLE
 from go_engine.state import (
     BLACK,
     EMPTY,
@@ -58,23 +60,10 @@ REASONS = {
     ILLEGAL_BAD_COLOR: "bad color",
 }
 
-KO_SIMPLE = 0
-KO_POSITIONAL = 1
-KO_SITUATIONAL = 2
-
-_JIT = {"cache": True, "nogil": True}
-# Kernels that never allocate are compiled without the runtime's reference counting: taking
-# arrays out of the State tuple otherwise costs atomic increments on every call (~100 ns).
-_HOT = {"cache": True, "nogil": True, "_nrt": False}
-# Small kernels are also inlined into their (reference-count-free) callers: the State tuple is
-# large, and passing it by value to an out-of-line call costs more than the work itself.
-_INLINE = {"cache": True, "nogil": True, "_nrt": False, "inline": "always"}
-
-
 # ----------------------------------------------------------------------------- state copies
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def copy_state(st: State) -> State:
     """A deep copy of the mutable arrays; the constant tables are shared."""
     return State(
@@ -100,7 +89,7 @@ def copy_state(st: State) -> State:
     )
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def copy_into(dst: State, src: State) -> None:
     """Overwrite `dst` with `src` (same board size) without allocating; the search's hot path.
 
@@ -135,27 +124,27 @@ def copy_into(dst: State, src: State) -> None:
 # ----------------------------------------------------------------------------- small helpers
 
 
-@njit(**_INLINE)
+@njit(**INLINE)
 def _only_liberty_is(st: State, h: int, p: int) -> bool:
     """True if every pseudo-liberty of the chain with head h is point p."""
     n = st.libs[h]
     return n > 0 and st.lsum[h] == n * p and st.lsq[h] == n * p * p
 
 
-@njit(**_INLINE)
+@njit(**INLINE)
 def _in_atari(st: State, h: int) -> bool:
     """True if the chain with head h has exactly one distinct liberty."""
     n = st.libs[h]
     return n > 0 and st.lsum[h] * st.lsum[h] == n * st.lsq[h]
 
 
-@njit(**_INLINE)
+@njit(**INLINE)
 def _atari_liberty(st: State, h: int) -> int:
     """The single liberty of a chain in atari (padded point)."""
     return st.lsum[h] // st.libs[h]
 
 
-@njit(**_INLINE)
+@njit(**INLINE)
 def _empty_remove(st: State, p: int) -> None:
     i = st.epos[p]
     last = st.meta[M_NEMPTY] - 1
@@ -166,7 +155,7 @@ def _empty_remove(st: State, p: int) -> None:
     st.meta[M_NEMPTY] = last
 
 
-@njit(**_INLINE)
+@njit(**INLINE)
 def _empty_add(st: State, p: int) -> None:
     k = st.meta[M_NEMPTY]
     st.empties[k] = p
@@ -174,7 +163,7 @@ def _empty_add(st: State, p: int) -> None:
     st.meta[M_NEMPTY] = k + 1
 
 
-@njit(**_INLINE)
+@njit(**INLINE)
 def _remove_chain(st: State, h: int, hashing: bool) -> int:
     """Remove the chain with head h from the board; returns the number of stones removed."""
     board = st.board
@@ -204,7 +193,7 @@ def _remove_chain(st: State, h: int, hashing: bool) -> int:
     return count
 
 
-@njit(**_INLINE)
+@njit(**INLINE)
 def _merge(st: State, a: int, b: int) -> int:
     """Merge chains with heads a and b (a != b); returns the surviving head."""
     if st.size[a] < st.size[b]:
@@ -225,7 +214,7 @@ def _merge(st: State, a: int, b: int) -> int:
     return a
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def _chain_key(st: State, h: int) -> int:
     """XOR of the Zobrist keys of the chain's stones."""
     col = st.board[h]
@@ -242,7 +231,7 @@ def _chain_key(st: State, h: int) -> int:
 # ----------------------------------------------------------------------------- legality
 
 
-@njit(**_INLINE)
+@njit(**INLINE)
 def _check(st: State, p: int, c: int) -> int:
     """Legality of colour c at padded point p, without superko. Returns MOVE_OK or ILLEGAL_*.
 
@@ -270,7 +259,7 @@ def _check(st: State, p: int, c: int) -> int:
     return ILLEGAL_SUICIDE
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def _hash_after(st: State, p: int, c: int) -> int:
     """Positional hash after colour c plays at p (p must pass `_check`)."""
     w = st.meta[M_W]
@@ -308,7 +297,7 @@ def _hash_after(st: State, p: int, c: int) -> int:
     return key
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def _repeats(st: State, key: int, c: int) -> bool:
     """True if the position `key` (after colour c moves) breaks the superko rule in force."""
     rule = st.meta[M_KO_RULE]
@@ -327,7 +316,7 @@ def _repeats(st: State, key: int, c: int) -> bool:
     return False
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def legality(st: State, action: int, color: int) -> int:
     """MOVE_OK if `color` may play `action` now, else the ILLEGAL_* reason. Pass is legal."""
     n = st.meta[M_N]
@@ -347,7 +336,7 @@ def legality(st: State, action: int, color: int) -> int:
     return MOVE_OK
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def legal_mask(st: State, color: int) -> np.ndarray:
     """bool[N*N+1]: which actions `color` may play (pass always)."""
     n = st.meta[M_N]
@@ -361,7 +350,7 @@ def legal_mask(st: State, color: int) -> np.ndarray:
 # ----------------------------------------------------------------------------- playing
 
 
-@njit(**_INLINE)
+@njit(**INLINE)
 def _place(st: State, p: int, c: int, hashing: bool) -> int:
     """Put a stone of colour c at legal point p, capture, merge; returns stones captured."""
     board = st.board
@@ -418,7 +407,7 @@ def _place(st: State, p: int, c: int, hashing: bool) -> int:
     return captured
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def _record(st: State, action: int, color: int) -> None:
     """Append the new position to the history and the feature-plane ring."""
     m = st.meta[M_MOVE] + 1
@@ -430,7 +419,7 @@ def _record(st: State, action: int, color: int) -> None:
     _snapshot(st)
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def _snapshot(st: State) -> None:
     """Write the current board into ring slot move % HISTORY_PLANES (action layout)."""
     n = st.meta[M_N]
@@ -439,7 +428,7 @@ def _snapshot(st: State) -> None:
         st.past[slot, a] = st.board[st.a2p[a]]
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def play(st: State, action: int, color: int) -> int:
     """Play `action` for `color` (who need not be the player to move, as GTP allows).
 
@@ -466,7 +455,7 @@ def play(st: State, action: int, color: int) -> int:
     return captured
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def play_fast(st: State, action: int, color: int) -> int:
     """Playout move: legality under simple ko only, no hash or history; for throwaway copies."""
     n = st.meta[M_N]
@@ -486,7 +475,7 @@ def play_fast(st: State, action: int, color: int) -> int:
     return captured
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def set_stone(st: State, action: int, color: int) -> int:
     """Place a setup or handicap stone (SGF AB/AW) without a turn; the current history entry
     is rewritten, since the position before the setup is not part of the game.
@@ -523,7 +512,7 @@ def set_stone(st: State, action: int, color: int) -> int:
     return MOVE_OK
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def set_to_play(st: State, color: int) -> None:
     """Set the player to move (after setup stones, or handicap: White moves first)."""
     st.meta[M_TO_PLAY] = color
@@ -533,7 +522,7 @@ def set_to_play(st: State, color: int) -> None:
 # ----------------------------------------------------------------------------- queries
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def is_eye(st: State, action: int, color: int) -> bool:
     """Single-point eye of `color` at `action`: an empty point whose four neighbours are all
     `color` (or the edge), with at most one opponent stone on its diagonals (none at the edge).
@@ -541,7 +530,7 @@ def is_eye(st: State, action: int, color: int) -> bool:
     return _is_eye(st, st.a2p[action], color)
 
 
-@njit(**_INLINE)
+@njit(**INLINE)
 def _is_eye(st: State, p: int, c: int) -> bool:
     board = st.board
     w = st.meta[M_W]
@@ -554,7 +543,7 @@ def _is_eye(st: State, p: int, c: int) -> bool:
     return _diagonals_allow_eye(st, p, 3 - c)
 
 
-@njit(**_INLINE)
+@njit(**INLINE)
 def _diagonals_allow_eye(st: State, p: int, opp: int) -> bool:
     """The diagonal half of the eye test: at most one `opp` stone on p's diagonals, none when
     p is on the edge (otherwise the eye is false)."""
@@ -573,7 +562,7 @@ def _diagonals_allow_eye(st: State, p: int, opp: int) -> bool:
     return bad < 2
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def chain_liberties(st: State, action: int) -> int:
     """Exact number of distinct liberties of the chain at `action` (0 if the point is empty)."""
     p = st.a2p[action]
@@ -582,7 +571,7 @@ def chain_liberties(st: State, action: int) -> int:
     return _exact_libs(st, st.head[p], np.zeros(st.board.shape[0], dtype=np.bool_))
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def _exact_libs(st: State, h: int, mark: np.ndarray) -> int:
     """Distinct liberties of chain h; `mark` is scratch (all False) and is cleared again."""
     w = st.meta[M_W]
@@ -606,7 +595,7 @@ def _exact_libs(st: State, h: int, mark: np.ndarray) -> int:
     return count
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def liberty_map(st: State) -> np.ndarray:
     """int32[N*N]: exact liberty count of the chain on each point, 0 on empty points."""
     n = st.meta[M_N]
@@ -624,7 +613,7 @@ def liberty_map(st: State) -> np.ndarray:
     return out
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def board_colors(st: State) -> np.ndarray:
     """int8[N*N]: EMPTY / BLACK / WHITE per action."""
     n = st.meta[M_N]
@@ -634,7 +623,7 @@ def board_colors(st: State) -> np.ndarray:
     return out
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def compute_hash(st: State) -> int:
     """Positional Zobrist hash recomputed from the stones (the incremental one must equal it)."""
     key = 0
@@ -645,7 +634,7 @@ def compute_hash(st: State) -> int:
     return key
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def is_game_over(st: State) -> bool:
     """Two consecutive passes end the game."""
     return st.meta[M_PASSES] >= 2

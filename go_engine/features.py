@@ -91,7 +91,6 @@ import numpy as np
 from numba import njit
 
 from go_engine.board import (
-    KO_SIMPLE,
     MOVE_OK,
     _atari_liberty,
     _check,
@@ -101,6 +100,8 @@ from go_engine.board import (
     legality,
     play_fast,
 )
+from go_engine.jit import HOT
+from go_engine.rules import KO_SIMPLE
 from go_engine.state import (
     BLACK,
     EMPTY,
@@ -119,9 +120,7 @@ from go_engine.state import (
     State,
 )
 
-# Every kernel here is free of allocation, and runs without reference counting: taking the
-# arrays out of a State otherwise costs atomic operations on every access (see board.py).
-_HOT = {"cache": True, "nogil": True, "_nrt": False}
+# Every kernel here is free of allocation, and runs without reference counting (see jit.py).
 
 AGZ_PLANES = 2 * HISTORY_PLANES + 1
 
@@ -161,7 +160,7 @@ def default_ladder_depth(n: int) -> int:
 # ----------------------------------------------------------------------------- AlphaGo Zero
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def _agz_core(
     board: np.ndarray, a2p: np.ndarray, past: np.ndarray, meta: np.ndarray, out: np.ndarray
 ) -> None:
@@ -195,7 +194,7 @@ def _agz_core(
             out[2 * HISTORY_PLANES, r, c] = colour
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def agz_fill(st: State, out: np.ndarray) -> None:
     """Write the 17 AlphaGo Zero planes of `st` into out[17, N, N] (float32, overwritten)."""
     _agz_core(st.board, st.a2p, st.past, st.meta, out)
@@ -209,7 +208,7 @@ def agz_planes(st: State) -> np.ndarray:
     return out
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def _agz_batch(
     boards: np.ndarray, a2p: np.ndarray, pasts: np.ndarray, metas: np.ndarray, out: np.ndarray
 ) -> None:
@@ -296,7 +295,7 @@ def workspace(n: int, max_depth: int) -> Workspace:
     )
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def _work_state(ws: Workspace, st: State) -> State:
     """The workspace's last level as a State of st's size, the position the ladder reader plays
     on. History and tables are shared with `st`: the fast path never writes them."""
@@ -326,7 +325,7 @@ def _work_state(ws: Workspace, st: State) -> State:
     )
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def _save(ws: Workspace, k: int, st: State) -> None:
     """Copy the board part of `st` (everything `_place` changes) into level k."""
     # One loop per array: LLVM turns each into a vectorised copy, a fused loop it leaves scalar.
@@ -352,7 +351,7 @@ def _save(ws: Workspace, k: int, st: State) -> None:
         ws.meta[k, i] = st.meta[i]
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def _restore(ws: Workspace, k: int, st: State) -> None:
     """Copy level k back into the board part of `st`."""
     for i in range(st.board.shape[0]):
@@ -377,14 +376,14 @@ def _restore(ws: Workspace, k: int, st: State) -> None:
         st.meta[i] = ws.meta[k, i]
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def _try_play(st: State, p: int, c: int) -> bool:
     """`board.play_fast` at padded point p: False (and the state untouched) if colour c may not
     play there under simple ko."""
     return play_fast(st, np.int64(st.p2a[p]), c) >= 0
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def _chain_libs(st: State, h: int, cap: int, ws: Workspace, out2: np.ndarray) -> int:
     """Distinct liberties of chain h, counting stops at `cap`; the first two go to out2."""
     w = st.meta[M_W]
@@ -407,7 +406,7 @@ def _chain_libs(st: State, h: int, cap: int, ws: Workspace, out2: np.ndarray) ->
     return count
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def _frame_init(ws: Workspace, s: State, d: int, root: int, atk: int, only: int) -> None:
     """Frame d: the defender's candidate moves in position s (chain at `root` in atari): the
     extension at its liberty and the liberties of attacking chains in atari that touch it, or
@@ -441,7 +440,7 @@ def _frame_init(ws: Workspace, s: State, d: int, root: int, atk: int, only: int)
     ws.fnc[d] = nc
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def _empty_neighbours(st: State, p: int) -> int:
     w = st.meta[M_W]
     count = 0
@@ -451,7 +450,7 @@ def _empty_neighbours(st: State, p: int) -> int:
     return count
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def _ladder_dead(
     ws: Workspace, work: State, base: int, pre: int, root: int, only: int, max_nodes: int
 ) -> bool:
@@ -545,7 +544,7 @@ def _ladder_dead(
         next_atari = not dead  # a dead chain means the atari works and the defence fails
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def ladder_read(ws: Workspace, st: State, action: int, max_nodes: int) -> bool:
     """`ladder_captured` with a caller's workspace (from `workspace(N, depth)`), for compiled
     callers; `max_nodes` must be positive."""
@@ -592,7 +591,7 @@ def ladder_captured(st: State, action: int, max_depth: int = 0, max_nodes: int =
 # ----------------------------------------------------------------------------- extended planes
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def _self_atari(st: State, p: int, c: int, ws: Workspace) -> bool:
     """Whether colour c's chain through p has exactly one liberty after c plays the legal point
     p. Its liberties: the empty neighbours of p, those of the chains it joins, and the captured
@@ -676,7 +675,7 @@ def _self_atari(st: State, p: int, c: int, ws: Workspace) -> bool:
     return count == 1
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def _head_libs(st: State, h: int, ws: Workspace, call: int) -> int:
     """Exact liberties of chain h capped at 3, cached per head for this call (whose stamp is
     `call`) with the first two of them; also resets the head's cached ladder result."""
@@ -687,7 +686,7 @@ def _head_libs(st: State, h: int, ws: Workspace, call: int) -> int:
     return ws.hlibs[h]
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def extended_fill(st: State, out: np.ndarray, ws: Workspace, max_nodes: int) -> None:
     """Write the EXTENDED_PLANES planes of `st` into out[C, N, N] (float32, overwritten).
 

@@ -11,6 +11,7 @@ import numpy as np
 from numba import njit
 
 from go_engine.board import _diagonals_allow_eye, _only_liberty_is, _place, copy_into, copy_state
+from go_engine.jit import HOT, INLINE, JIT
 from go_engine.rng import rand_below
 from go_engine.scoring import area_score
 from go_engine.state import (
@@ -29,17 +30,13 @@ from go_engine.state import (
     State,
 )
 
-_JIT = {"cache": True, "nogil": True}
-_HOT = {"cache": True, "nogil": True, "_nrt": False}  # see board.py
-_INLINE = {"cache": True, "nogil": True, "_nrt": False, "inline": "always"}
-
 
 def default_max_moves(n: int) -> int:
     """Move cap of a playout: far beyond any natural end, it only stops ko cycles."""
     return 3 * n * n + 20
 
 
-@njit(**_INLINE)
+@njit(**INLINE)
 def _playout_ok(st: State, p: int, c: int) -> bool:
     """Empty point p is a legal, non-suicide move for colour c under simple ko that does not
     fill c's own single-point eye (board._is_eye's definition). One pass over the neighbours
@@ -67,7 +64,7 @@ def _playout_ok(st: State, p: int, c: int) -> bool:
     return legal
 
 
-@njit(**_INLINE)
+@njit(**INLINE)
 def _random_point(st: State, rng: np.ndarray, c: int) -> int:
     """Padded point of a uniformly random legal, non-eye-filling move of colour c, or -1.
 
@@ -91,7 +88,7 @@ def _random_point(st: State, rng: np.ndarray, c: int) -> int:
     return -1
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def random_move(st: State, rng: np.ndarray) -> int:
     """A random playout move (action) for the player to move; pass when nothing is left."""
     p = _random_point(st, rng, st.meta[M_TO_PLAY])
@@ -100,7 +97,7 @@ def random_move(st: State, rng: np.ndarray) -> int:
     return st.p2a[p]
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def playout_inplace(st: State, rng: np.ndarray, max_moves: int) -> int:
     """Play random moves on `st` itself until two passes or `max_moves`; returns the number of
     moves played (passes included). Leaves `st` in fast mode: hash and history are stale."""
@@ -120,7 +117,7 @@ def playout_inplace(st: State, rng: np.ndarray, max_moves: int) -> int:
     return moves
 
 
-@njit(**_HOT)
+@njit(**HOT)
 def _quick_area_score(st: State) -> float:
     """Area score when every empty point is a single point (as at the end of a playout):
     then its owner is the colour of its neighbours. NaN when some empty region is larger."""
@@ -149,7 +146,7 @@ def _quick_area_score(st: State) -> float:
     return black - white - st.komi[0]
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def final_score(st: State) -> float:
     """Area score of a finished playout (fast path, exact fallback)."""
     s = _quick_area_score(st)
@@ -158,7 +155,7 @@ def final_score(st: State) -> float:
     return s
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def playout(st: State, rng: np.ndarray, max_moves: int) -> float:
     """A random playout from a copy of `st`; returns the final area score for Black."""
     work = copy_state(st)
@@ -166,7 +163,7 @@ def playout(st: State, rng: np.ndarray, max_moves: int) -> float:
     return final_score(work)
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def run_playouts(st: State, count: int, rng: np.ndarray, max_moves: int) -> tuple[int, int]:
     """`count` playouts from `st` into one reused scratch state (the benchmark loop).
 

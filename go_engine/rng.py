@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, uint64
 
+from go_engine.jit import HOT, INLINE
+
 _M = uint64(0x2545F4914F6CDD1D)
 
 
@@ -18,7 +20,7 @@ def make_rng(seed: int) -> np.ndarray:
     return np.array([x or 1], dtype=np.uint64)
 
 
-@njit(cache=True, nogil=True, _nrt=False, inline="always")
+@njit(**INLINE)
 def next_u64(rng: np.ndarray) -> np.uint64:
     x = rng[0]
     x ^= x >> uint64(12)
@@ -28,14 +30,14 @@ def next_u64(rng: np.ndarray) -> np.uint64:
     return x * _M
 
 
-@njit(cache=True, nogil=True, _nrt=False, inline="always")
+@njit(**INLINE)
 def rand_below(rng: np.ndarray, n: int) -> int:
     """Uniform integer in [0, n) for 0 < n < 2**32 (multiply-shift, no division)."""
     r = next_u64(rng) >> uint64(32)
     return int((r * uint64(n)) >> uint64(32))
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(**HOT)
 def rand_float(rng: np.ndarray) -> float:
     """Uniform float in [0, 1)."""
     return (next_u64(rng) >> uint64(11)) * (1.0 / 9007199254740992.0)

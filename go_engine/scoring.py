@@ -8,12 +8,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from go_engine.jit import JIT
 from go_engine.state import BLACK, EMPTY, M_CAPS_B, M_CAPS_W, M_N, M_W, WALL, WHITE, State
 
-_JIT = {"cache": True, "nogil": True}
 
-
-@njit(**_JIT)
+@njit(**JIT)
 def _board_without_dead(st: State, dead: np.ndarray) -> tuple[np.ndarray, int, int]:
     """Padded board with the `dead` stones (bool[N*N]) removed, and the dead counts (b, w)."""
     n = st.meta[M_N]
@@ -31,7 +30,7 @@ def _board_without_dead(st: State, dead: np.ndarray) -> tuple[np.ndarray, int, i
     return board, dead_b, dead_w
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def _owners(board: np.ndarray, w: int) -> np.ndarray:
     """int8[P]: colour owning each point under area rules: stones, and empty regions that
     reach stones of only one colour; 0 for neutral points and the border."""
@@ -71,7 +70,7 @@ def _owners(board: np.ndarray, w: int) -> np.ndarray:
     return owner
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def area_score(st: State) -> float:
     """Tromp-Taylor area score, Black minus White minus komi, every stone counted alive."""
     owner = _owners(st.board, st.meta[M_W])
@@ -85,7 +84,7 @@ def area_score(st: State) -> float:
     return b - wh - st.komi[0]
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def area_score_dead(st: State, dead: np.ndarray) -> float:
     """Area score after removing the `dead` stones (bool[N*N])."""
     board, _, _ = _board_without_dead(st, dead)
@@ -100,7 +99,7 @@ def area_score_dead(st: State, dead: np.ndarray) -> float:
     return b - wh - st.komi[0]
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def ownership(st: State, dead: np.ndarray) -> np.ndarray:
     """int8[N*N]: area owner of each point (BLACK, WHITE or 0) after removing `dead` stones."""
     board, _, _ = _board_without_dead(st, dead)
@@ -112,7 +111,7 @@ def ownership(st: State, dead: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def territory_score(st: State, dead: np.ndarray) -> float:
     """Territory score: empty points surrounded by one colour plus prisoners (captures during
     the game and the `dead` stones), Black minus White minus komi. Empty regions touching both

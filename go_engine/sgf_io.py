@@ -311,6 +311,20 @@ def read_sgf(path_or_bytes: str | os.PathLike | bytes, name: str | None = None) 
 # ----------------------------------------------------------------------------- replay
 
 
+def _illegal(
+    game: SGFGame, number: int, label: str, action: int, colour: int, error: IllegalMoveError
+) -> SGFError:
+    """The SGFError for an illegal setup stone (number 0) or move of `game`."""
+    vertex = action_to_gtp(action, game.size)
+    return SGFError(
+        f"{label} ({_LETTER_OF[colour]} {vertex}): illegal ({error.reason})",
+        game.source,
+        number,
+        vertex,
+        error.reason,
+    )
+
+
 def replay(game: SGFGame, upto: int | None = None, *, rules: Rules | None = None) -> Game:
     """A Game at move `upto` of `game` (None: all moves), under the record's rules.
 
@@ -327,27 +341,13 @@ def replay(game: SGFGame, upto: int | None = None, *, rules: Rules | None = None
         try:
             g.place_setup(action, colour)
         except IllegalMoveError as e:
-            vertex = action_to_gtp(action, game.size)
-            raise SGFError(
-                f"setup stone ({_LETTER_OF[colour]} {vertex}): illegal ({e.reason})",
-                game.source,
-                0,
-                vertex,
-                e.reason,
-            ) from None
+            raise _illegal(game, 0, "setup stone", action, colour, e) from None
     g.set_to_play(game.start_player)
     for i, (action, colour) in enumerate(game.moves[:upto]):
         try:
             g.play(action, colour)
         except IllegalMoveError as e:
-            vertex = action_to_gtp(action, game.size)
-            raise SGFError(
-                f"move {i + 1} ({_LETTER_OF[colour]} {vertex}): illegal ({e.reason})",
-                game.source,
-                i + 1,
-                vertex,
-                e.reason,
-            ) from None
+            raise _illegal(game, i + 1, f"move {i + 1}", action, colour, e) from None
     return g
 
 

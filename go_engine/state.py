@@ -195,12 +195,3 @@ def grow_history(st: State, capacity: int) -> State:
         meta=meta,
         komi=st.komi.copy(),
     )
-
-
-def rules_of(st: State) -> Rules:
-    """The Rules a state was created with."""
-    from go_engine.rules import _KO, _SCORING
-
-    scoring = {v: k for k, v in _SCORING.items()}[int(st.meta[M_SCORING])]
-    ko = {v: k for k, v in _KO.items()}[int(st.meta[M_KO_RULE])]
-    return Rules(scoring, ko, bool(st.meta[M_SUICIDE]), float(st.komi[0]))

@@ -7,7 +7,7 @@ later starts only load the cache. The benchmark also times this step cold.
 from __future__ import annotations
 
 from go_engine import board as core
-from go_engine import playout, scoring
+from go_engine import features, playout, scoring
 from go_engine.game import Game
 from go_engine.rng import make_rng
 
@@ -31,9 +31,5 @@ def warmup(size: int = 9) -> None:
     playout.run_playouts(g.state, 1, rng, playout.default_max_moves(size))
     work = core.copy_state(g.state)
     core.play_fast(work, 2, 1)
-    try:
-        from go_engine import features
-    except ImportError:  # the feature module is optional for the board alone
-        return
     features.agz_planes(g.state)
     features.extended_planes(g.state)

@@ -20,6 +20,7 @@ from go_engine.game import Game, IllegalMoveError
 from go_engine.rules import Rules
 from go_engine.state import BLACK, MAX_SIZE, MIN_SIZE, WHITE
 from gtp.players import DEFAULT_PLAYER, Player, PlayerConfig, make_player
+from gtp.scores import format_score
 
 ENGINE_NAME = "go-engine"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -47,13 +48,6 @@ def parse_color(word: str) -> int:
     if w in ("w", "white"):
         return WHITE
     raise GTPCommandError(f"invalid color {word!r}")
-
-
-def format_score(score: float) -> str:
-    """GTP score text: "B+3.5", "W+0.5" or "0"."""
-    if score == 0:
-        return "0"
-    return f"B+{score:g}" if score > 0 else f"W+{-score:g}"
 
 
 class GTPEngine:

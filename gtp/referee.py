@@ -63,6 +63,8 @@ from go_engine.playout import default_max_moves
 from go_engine.rules import Rules
 from go_engine.state import BLACK, EMPTY, WHITE
 from gtp.client import GTPClient, gnugo_command
+from gtp.scores import format_score
+from gtp.scores import parse_score as _parse_score  # the tests use this name
 
 __all__ = [
     "DEFAULT_VARIANTS",
@@ -296,18 +298,6 @@ class _Engine:
         if self.client is not None:
             self.client.close()
             self.client = None
-
-
-def _parse_score(text: str) -> float:
-    """GNU Go's final_score ("B+3.5", "W+12.5", "0") as Black minus White."""
-    t = text.strip().upper()
-    if t in ("0", "0.0"):
-        return 0.0
-    if t.startswith("B+"):
-        return float(t[2:])
-    if t.startswith("W+"):
-        return -float(t[2:])
-    raise ValueError(f"unexpected final_score answer {text!r}")
 
 
 # ----------------------------------------------------------------------------- one game
@@ -665,19 +655,10 @@ class _GameReferee:
         ours = self.game.area_score()
         self.report.scored_games += 1
         if not ok:
-            self.disagree("score", "final_score", _score_text(ours), f"error: {text}", at)
+            self.disagree("score", "final_score", format_score(ours), f"error: {text}", at)
             return
         if abs(_parse_score(text) - ours) > 1e-6:
-            self.disagree("score", "final_score", _score_text(ours), text.strip(), at)
-
-
-def _score_text(score: float) -> str:
-    """A Black-minus-White score the way GNU Go writes it."""
-    if score > 0:
-        return f"B+{score:.1f}"
-    if score < 0:
-        return f"W+{-score:.1f}"
-    return "0"
+            self.disagree("score", "final_score", format_score(ours), text.strip(), at)
 
 
 # ----------------------------------------------------------------------------- the runner
