@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from go_engine import board as core
 from go_engine import features, playout, scoring
+from go_engine.evaluator import RolloutEvaluator, UniformEvaluator
 from go_engine.game import Game
+from go_engine.mcts import MCTS, MCTSConfig
+from go_engine.ownership import mc_ownership
 from go_engine.rng import make_rng
+from go_engine.search import Search, SearchConfig
 
 
 def warmup(size: int = 9) -> None:
@@ -33,3 +37,10 @@ def warmup(size: int = 9) -> None:
     core.play_fast(work, 2, 1)
     features.agz_planes(g.state)
     features.extended_planes(g.state)
+    # The searches: pure MCTS, PUCT without a network, with a network's planes, and rollouts.
+    MCTS(size, MCTSConfig(max_nodes=20_000)).run(g.state, visits=20)
+    Search(RolloutEvaluator(), size, SearchConfig(max_nodes=20_000)).run(g.state, visits=20)
+    for feats in ("agz", "extended"):
+        ev = UniformEvaluator(features=feats)
+        Search(ev, size, SearchConfig(max_nodes=20_000)).run(g.state, visits=20)
+    mc_ownership(g.state, playouts=2)

@@ -23,6 +23,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=None, help="random seed")
     parser.add_argument("--visits", type=int, default=None, help="search visits per move")
     parser.add_argument("--time", type=float, default=None, help="seconds per move")
+    parser.add_argument("--threads", type=int, default=1, help="search threads")
+    parser.add_argument(
+        "--rollout",
+        default="light",
+        choices=["light", "random"],
+        help="rollout policy of the rollout searches (default light)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,7 +44,13 @@ def run(args: argparse.Namespace) -> int:
             komi=args.komi,
             rules=rules,
             player=args.player,
-            player_config=PlayerConfig(seed=args.seed, visits=args.visits, seconds=args.time),
+            player_config=PlayerConfig(
+                seed=args.seed,
+                visits=args.visits,
+                seconds=args.time,
+                threads=args.threads,
+                rollout=args.rollout,
+            ),
         )
         engine = GTPEngine(config)
     except ValueError as e:

@@ -11,6 +11,7 @@ SUBCOMMANDS = {
     "gtp": ("go_engine_cli.gtp_cmd", "run the GTP engine (for Sabaki, Lizzie, GoGui, servers)"),
     "bench": ("go_engine_cli.bench_cmd", "measure speed (board playouts, ...)"),
     "warmup": ("go_engine_cli.warmup_cmd", "compile the Numba kernels once after installing"),
+    "match": ("go_engine_cli.match_cmd", "play a match between two GTP engines (vs GNU Go)"),
 }
 
 

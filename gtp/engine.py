@@ -19,6 +19,7 @@ from go_engine.coords import CoordinateError, action_to_gtp, board_to_text, gtp_
 from go_engine.game import Game, IllegalMoveError
 from go_engine.rules import Rules
 from go_engine.state import BLACK, MAX_SIZE, MIN_SIZE, WHITE
+from go_engine.timecontrol import Clock, TimeControl, TimeManager
 from gtp.players import DEFAULT_PLAYER, Player, PlayerConfig, make_player
 from gtp.scores import format_score
 
@@ -41,6 +42,18 @@ class EngineConfig:
     player_config: PlayerConfig = field(default_factory=PlayerConfig)
 
 
+# Extension commands are spelled with a hyphen after a program prefix (kgs-time_settings);
+# their methods use an underscore.
+_PREFIXES = ("kgs_", "lz_", "kata_", "gogui_")
+
+
+def _gtp_name(method: str) -> str:
+    for prefix in _PREFIXES:
+        if method.startswith(prefix):
+            return prefix[:-1] + "-" + method[len(prefix) :]
+    return method
+
+
 def parse_color(word: str) -> int:
     w = word.lower()
     if w in ("b", "black"):
@@ -60,10 +73,14 @@ class GTPEngine:
         self.player = player or make_player(self.config.player, self.config.player_config)
         self.quit_requested = False
         self.extra: dict[str, Callable[[list[str]], str]] = {}
+        self.time_control = TimeControl()
+        self.clocks = {BLACK: Clock(), WHITE: Clock()}
+        self.clock_reported = {BLACK: False, WHITE: False}
+        self.time_manager = TimeManager()
 
     # -- dispatch
     def command_names(self) -> list[str]:
-        names = {n[4:] for n in dir(self) if n.startswith("cmd_")} | set(self.extra)
+        names = {_gtp_name(n[4:]) for n in dir(self) if n.startswith("cmd_")} | set(self.extra)
         return sorted(names)
 
     def register(self, name: str, handler: Callable[[list[str]], str]) -> None:
@@ -83,7 +100,7 @@ class GTPEngine:
             if not words:
                 return f"?{ident} missing command\n\n"
         name, args = words[0].lower(), words[1:]
-        handler = self.extra.get(name) or getattr(self, f"cmd_{name}", None)
+        handler = self.extra.get(name) or getattr(self, "cmd_" + name.replace("-", "_"), None)
         if handler is None:
             return f"?{ident} unknown command\n\n"
         try:
@@ -186,11 +203,50 @@ class GTPEngine:
     def cmd_genmove(self, args: list[str]) -> str:
         self._args(args, 1, "genmove COLOR")
         color = parse_color(args[0])
+        if hasattr(self.player, "seconds_override"):
+            self.player.seconds_override = self._time_budget(color)
         move = self.player.genmove(self.game, color)
         if move < 0:
             return "resign"
         self.game.play(move, color)
         return action_to_gtp(move, self.game.size)
+
+    # -- time
+    def _time_budget(self, color: int) -> float | None:
+        clock = self.clocks[color] if self.clock_reported[color] else None
+        return self.time_manager.budget(
+            self.time_control, clock, self.game.size, self.game.move_number
+        )
+
+    def _set_time_control(self, tc: TimeControl) -> None:
+        self.time_control = tc
+        self.clocks = {BLACK: Clock(), WHITE: Clock()}
+        self.clock_reported = {BLACK: False, WHITE: False}
+
+    def cmd_time_settings(self, args: list[str]) -> str:
+        self._args(args, 3, "time_settings MAIN BYO_YOMI_TIME BYO_YOMI_STONES")
+        try:
+            self._set_time_control(TimeControl.from_gtp(*args[:3]))
+        except ValueError as e:
+            raise GTPCommandError(f"syntax error: {e}") from None
+        return ""
+
+    def cmd_kgs_time_settings(self, args: list[str]) -> str:
+        try:
+            self._set_time_control(TimeControl.from_kgs(args))
+        except ValueError as e:
+            raise GTPCommandError(f"syntax error: {e}") from None
+        return ""
+
+    def cmd_time_left(self, args: list[str]) -> str:
+        self._args(args, 3, "time_left COLOR TIME STONES")
+        color = parse_color(args[0])
+        try:
+            self.clocks[color].update(args[1], args[2])
+        except ValueError as e:
+            raise GTPCommandError(f"syntax error: {e}") from None
+        self.clock_reported[color] = True
+        return ""
 
     def cmd_undo(self, args: list[str]) -> str:
         if not self.game.moves:

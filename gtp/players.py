@@ -13,7 +13,14 @@ from typing import Protocol
 import numpy as np
 
 from go_engine import board as core
+from go_engine.evaluator import RolloutEvaluator
 from go_engine.game import Game
+from go_engine.mcts import MCTS, MCTSConfig
+from go_engine.ownership import estimated_score
+from go_engine.rollout_policy import RolloutPolicy
+from go_engine.search import Search, SearchConfig
+from go_engine.search_result import MoveChoice, SearchResult, choose_move
+from go_engine.state import BLACK, M_N, State
 
 
 class Player(Protocol):
@@ -29,8 +36,13 @@ class PlayerConfig:
     """Options common to every player (budgets are read by the players that search)."""
 
     seed: int | None = None
-    visits: int | None = None
-    seconds: float | None = None
+    visits: int | None = None  # search simulations per move
+    seconds: float | None = None  # search time per move (with visits: whichever ends first)
+    threads: int = 1  # search threads
+    rollout: str = "light"  # rollout policy of the searches that play rollouts
+
+
+DEFAULT_VISITS = 10_000  # a search player's budget when neither visits nor seconds is given
 
 
 class RandomPlayer:
@@ -53,8 +65,99 @@ class RandomPlayer:
         return int(candidates[int(self.rng.integers(len(candidates)))])
 
 
-PLAYERS: dict[str, Callable[[PlayerConfig], Player]] = {"random": RandomPlayer}
-DEFAULT_PLAYER = "random"
+class SearchPlayer:
+    """Base of the players that search: budget, colour to move, and the move choice with the
+    pass and resignation guards of `go_engine.search_result.choose_move`."""
+
+    name = "search"
+
+    def __init__(self, config: PlayerConfig | None = None) -> None:
+        self.config = config or PlayerConfig()
+        self.choice = MoveChoice()
+        self.rng = np.random.default_rng(self.config.seed)
+        self.last: SearchResult | None = None
+        self.seconds_override: float | None = None  # set by the engine's time manager
+
+    def budget(self) -> tuple[int | None, float | None]:
+        visits, seconds = self.config.visits, self.config.seconds
+        if self.seconds_override is not None:
+            seconds = self.seconds_override
+        if visits is None and seconds is None:
+            visits = DEFAULT_VISITS
+        return visits, seconds
+
+    def search(self, state: State, visits: int | None, seconds: float | None) -> SearchResult:
+        raise NotImplementedError
+
+    def genmove(self, game: Game, color: int) -> int:
+        if game.to_play != color:
+            game = game.copy()
+            game.set_to_play(color)
+        visits, seconds = self.budget()
+        result = self.search(game.state, visits, seconds)
+        self.last = result
+        opponent_passed = bool(game.moves) and game.moves[-1] == (game.pass_action, 3 - color)
+        pass_wins = None
+        if opponent_passed:
+            score, _ = estimated_score(game.state, seed=int(self.rng.integers(1 << 31)))
+            pass_wins = (score > 0) if color == BLACK else (score < 0)
+        return choose_move(
+            result,
+            self.choice,
+            game.move_number,
+            self.rng,
+            game.pass_action,
+            opponent_passed,
+            pass_wins,
+        )
+
+
+class MCTSPlayer(SearchPlayer):
+    """The pure MCTS engine: UCT with RAVE and light rollouts, no network."""
+
+    name = "mcts"
+
+    def __init__(self, config: PlayerConfig | None = None) -> None:
+        super().__init__(config)
+        self.engines: dict[int, MCTS] = {}
+
+    def search(self, state: State, visits: int | None, seconds: float | None) -> SearchResult:
+        n = int(state.meta[M_N])
+        if n not in self.engines:
+            seed = self.config.seed if self.config.seed is not None else 0
+            cfg = MCTSConfig(threads=self.config.threads, rollout=self.config.rollout, seed=seed)
+            self.engines[n] = MCTS(n, cfg)
+        return self.engines[n].run(state, visits=visits, seconds=seconds)
+
+
+class PUCTRolloutPlayer(SearchPlayer):
+    """PUCT with uniform priors and rollout values: the network search's machinery without a
+    network (a baseline for the PUCT code, weaker than `mcts`)."""
+
+    name = "puct-rollout"
+
+    def __init__(self, config: PlayerConfig | None = None) -> None:
+        super().__init__(config)
+        self.searches: dict[int, Search] = {}
+
+    def search(self, state: State, visits: int | None, seconds: float | None) -> SearchResult:
+        n = int(state.meta[M_N])
+        if n not in self.searches:
+            seed = self.config.seed if self.config.seed is not None else 0
+            self.searches[n] = Search(
+                RolloutEvaluator(RolloutPolicy(self.config.rollout)),
+                n,
+                SearchConfig(seed=seed, c_init=2.0),
+            )
+        return self.searches[n].run(state, visits=visits, seconds=seconds)
+
+
+PLAYERS: dict[str, Callable[[PlayerConfig], Player]] = {
+    "random": RandomPlayer,
+    "mcts": MCTSPlayer,
+    "puct-rollout": PUCTRolloutPlayer,
+}
+DEFAULT_PLAYER = "mcts"
 
 
 def make_player(name: str, config: PlayerConfig | None = None) -> Player:

@@ -1,0 +1,388 @@
+"""Fast rollout policies for the search, compiled: random, light, and linear-softmax weights.
+
+A rollout plays a throwaway copy of a leaf to the end (simple ko, no hashing, never filling
+one's own single-point eye, passing only when nothing else is left) and returns the area
+result. Three policies, chosen by `RolloutPolicy.mode`:
+
+    "random"   uniform over the candidate moves
+    "light"    MoGo's playout (Gelly, Wang, Munos and Teytaud, 2006), in order: an urgent reply
+               to the previous move (capture a chain it left in atari, its own included, or
+               extend an own chain it put in atari when that gives two or more liberties);
+               else a point next to the previous move matching one of MoGo's 3x3 shapes (hane,
+               cut, edge moves; `shapes.py`); else uniform. Moves that put a chain of two or
+               more stones into atari are skipped at every stage.
+    "weights"  AlphaGo-style linear softmax: each candidate p scores
+                   w[pattern(p)] + w_capture * captures(p) + w_escape * saves_atari(p)
+                       + w_near * next_to_previous_move(p)
+               where pattern(p) is the 3x3 neighbourhood seen by the mover (8 neighbours,
+               each empty / own / opponent / edge: 4^8 codes). All-zero weights are uniform.
+
+The weights are a float32 array of N_WEIGHTS entries so the search can take them into Numba;
+`training` learns them (AlphaGo's rollout policy) and saves them with `RolloutPolicy.save`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from numba import njit
+
+from go_engine.board import _atari_liberty, _in_atari, _only_liberty_is, _place
+from go_engine.jit import HOT, INLINE
+from go_engine.playout import _playout_ok, _random_point
+from go_engine.rng import rand_below, rand_float
+from go_engine.shapes import N_PATTERNS, SHAPE_WORDS, shape_table
+from go_engine.state import (
+    BLACK,
+    EMPTY,
+    M_FAST,
+    M_KO,
+    M_N,
+    M_NEMPTY,
+    M_PASSES,
+    M_TO_PLAY,
+    M_W,
+    WALL,
+    State,
+)
+
+ROLLOUT_RANDOM = 0
+ROLLOUT_LIGHT = 1
+ROLLOUT_WEIGHTS = 2
+MODES = {"random": ROLLOUT_RANDOM, "light": ROLLOUT_LIGHT, "weights": ROLLOUT_WEIGHTS}
+
+W_CAPTURE = N_PATTERNS
+W_ESCAPE = N_PATTERNS + 1
+W_NEAR = N_PATTERNS + 2
+N_WEIGHTS = N_PATTERNS + 3
+
+
+@dataclass(frozen=True)
+class RolloutPolicy:
+    """Which rollout policy leaves are played out with (see the module docstring)."""
+
+    mode: str = "light"
+    weights: np.ndarray = field(default_factory=lambda: np.zeros(1, np.float32), repr=False)
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"rollout mode must be one of {sorted(MODES)}, not {self.mode!r}")
+        w = np.ascontiguousarray(self.weights, dtype=np.float32)
+        if self.mode == "light" and w.shape != (SHAPE_WORDS,):
+            w = shape_table()  # the light policy reads its 3x3 shapes from the weights array
+        if self.mode == "weights" and w.shape != (N_WEIGHTS,):
+            raise ValueError(f"rollout weights must have shape ({N_WEIGHTS},), not {w.shape}")
+        object.__setattr__(self, "weights", w)
+
+    @classmethod
+    def uniform(cls) -> RolloutPolicy:
+        """The weights policy with all weights zero: uniform among the candidate moves."""
+        return cls("weights", np.zeros(N_WEIGHTS, np.float32))
+
+    @property
+    def code(self) -> int:
+        return MODES[self.mode]
+
+    def save(self, path: str | Path) -> None:
+        """Write mode and weights to an .npz file (atomically)."""
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez(tmp, mode=np.array(self.mode), weights=self.weights)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> RolloutPolicy:
+        """Read a policy written by `save`; errors name the file and the problem."""
+        try:
+            with np.load(path) as data:
+                return cls(str(data["mode"]), data["weights"])
+        except (OSError, KeyError, ValueError) as e:
+            raise ValueError(f"{path}: not a rollout policy file ({e})") from e
+
+
+@njit(**INLINE)
+def _escape_gains(st: State, lib: int, c: int, h: int) -> bool:
+    """Extending the chain h (in atari at `lib`) at `lib` probably leaves 2+ liberties: lib has
+    two empty neighbours, or one plus a friendly chain with spare liberties, or it captures."""
+    board = st.board
+    w = st.meta[M_W]
+    free = 0
+    for q in (lib - 1, lib + 1, lib - w, lib + w):
+        v = board[q]
+        if v == EMPTY:
+            free += 1
+        elif v == c:
+            if st.head[q] != h and not _in_atari(st, st.head[q]):
+                free += 2
+        elif v != WALL and _in_atari(st, st.head[q]):
+            free += 2
+    return free >= 2
+
+
+@njit(**INLINE)
+def _urgent_point(st: State, last: int, c: int, rng: np.ndarray, cand: np.ndarray) -> int:
+    """A capture or atari escape answering the previous move at padded point `last`, or -1."""
+    if last < 0:
+        return -1
+    board = st.board
+    w = st.meta[M_W]
+    k = 0
+    for q in (last, last - 1, last + 1, last - w, last + w):
+        v = board[q]
+        if v == EMPTY or v == WALL:
+            continue
+        h = st.head[q]
+        if not _in_atari(st, h):
+            continue
+        lib = _atari_liberty(st, h)
+        if v != c or _escape_gains(st, lib, c, h):
+            cand[k] = lib
+            k += 1
+    while k > 0:
+        i = rand_below(rng, k)
+        p = cand[i]
+        if _playout_ok(st, p, c):
+            return p
+        k -= 1
+        cand[i] = cand[k]
+    return -1
+
+
+@njit(**INLINE)
+def _pattern(st: State, p: int, c: int) -> int:
+    """3x3 pattern code of point p for the mover c: 2 bits per neighbour, 0 empty, 1 own,
+    2 opponent, 3 edge; neighbours in the order N, S, W, E, NW, NE, SW, SE."""
+    board = st.board
+    w = st.meta[M_W]
+    code = 0
+    shift = 0
+    for q in (p - w, p + w, p - 1, p + 1, p - w - 1, p - w + 1, p + w - 1, p + w + 1):
+        v = board[q]
+        if v == EMPTY:
+            d = 0
+        elif v == c:
+            d = 1
+        elif v == WALL:
+            d = 3
+        else:
+            d = 2
+        code |= d << shift
+        shift += 2
+    return code
+
+
+@njit(**INLINE)
+def _self_atari(st: State, p: int, c: int) -> bool:
+    """Colour c at p joins a chain of two or more stones that is then left with one liberty
+    (and captures nothing). Liberties are estimated: p's empty neighbours plus one for each
+    friendly chain with another liberty, which can overcount but never undercount."""
+    board = st.board
+    w = st.meta[M_W]
+    libs = 0
+    joins = False
+    for q in (p - 1, p + 1, p - w, p + w):
+        v = board[q]
+        if v == EMPTY:
+            libs += 1
+        elif v == c:
+            joins = True
+            if not _only_liberty_is(st, st.head[q], p):
+                libs += 1
+        elif v != WALL and _only_liberty_is(st, st.head[q], p):
+            return False  # a capture
+    return joins and libs <= 1
+
+
+@njit(**INLINE)
+def _raw_pattern(st: State, p: int) -> int:
+    """3x3 code of p with the stone colours as they are (BLACK 1, WHITE 2): the shape table
+    is the same for both colourings, so it needs no mover-relative code."""
+    board = st.board
+    w = st.meta[M_W]
+    return (
+        board[p - w]
+        | (board[p + w] << 2)
+        | (board[p - 1] << 4)
+        | (board[p + 1] << 6)
+        | (board[p - w - 1] << 8)
+        | (board[p - w + 1] << 10)
+        | (board[p + w - 1] << 12)
+        | (board[p + w + 1] << 14)
+    )
+
+
+@njit(**INLINE)
+def _shape_point(st: State, last: int, c: int, rng: np.ndarray, shapes: np.ndarray) -> int:
+    """A point next to the previous move (8 neighbours, visited from a random one on) whose
+    3x3 shape is in the table, legal and no self-atari; -1 if none."""
+    if last < 0:
+        return -1
+    w = st.meta[M_W]
+    start = rand_below(rng, 8)
+    for j in range(8):
+        k = (start + j) & 7
+        if k == 0:
+            q = last - w
+        elif k == 1:
+            q = last + w
+        elif k == 2:
+            q = last - 1
+        elif k == 3:
+            q = last + 1
+        elif k == 4:
+            q = last - w - 1
+        elif k == 5:
+            q = last - w + 1
+        elif k == 6:
+            q = last + w - 1
+        else:
+            q = last + w + 1
+        if st.board[q] != EMPTY:
+            continue
+        code = _raw_pattern(st, q)
+        if (int(shapes[code >> 4]) >> (code & 15)) & 1 == 0:
+            continue
+        if _playout_ok(st, q, c) and not _self_atari(st, q, c):
+            return q
+    return -1
+
+
+@njit(**INLINE)
+def _light_random_point(st: State, rng: np.ndarray, c: int) -> int:
+    """Like playout._random_point, also skipping self-ataris of chains of 2+ stones."""
+    k = st.meta[M_NEMPTY]
+    empties = st.empties
+    epos = st.epos
+    while k > 0:
+        i = rand_below(rng, k)
+        p = empties[i]
+        if _playout_ok(st, p, c) and not _self_atari(st, p, c):
+            return p
+        k -= 1
+        q = empties[k]
+        empties[i] = q
+        epos[q] = i
+        empties[k] = p
+        epos[p] = k
+    return -1
+
+
+@njit(**HOT)
+def move_logit(st: State, p: int, c: int, last: int, weights: np.ndarray) -> float:
+    """The linear-softmax score of candidate p for colour c (previous move at `last`)."""
+    w = st.meta[M_W]
+    s = weights[_pattern(st, p, c)]
+    capture = False
+    escape = False
+    for q in (p - 1, p + 1, p - w, p + w):
+        v = st.board[q]
+        if v == EMPTY or v == WALL:
+            continue
+        if _only_liberty_is(st, st.head[q], p):
+            if v == c:
+                escape = True
+            else:
+                capture = True
+    if capture:
+        s += weights[W_CAPTURE]
+    if escape:
+        s += weights[W_ESCAPE]
+    if last >= 0:
+        dr = abs(p // w - last // w)
+        dc = abs(p % w - last % w)
+        if dr <= 1 and dc <= 1:
+            s += weights[W_NEAR]
+    return s
+
+
+@njit(**HOT)
+def _weighted_point(
+    st: State,
+    rng: np.ndarray,
+    c: int,
+    last: int,
+    weights: np.ndarray,
+    cand: np.ndarray,
+    score: np.ndarray,
+) -> int:
+    """Sample a candidate move from the softmax of `move_logit`; -1 when there is none."""
+    k = 0
+    top = -1e30
+    for i in range(st.meta[M_NEMPTY]):
+        p = st.empties[i]
+        if _playout_ok(st, p, c):
+            s = move_logit(st, p, c, last, weights)
+            cand[k] = p
+            score[k] = s
+            if s > top:
+                top = s
+            k += 1
+    if k == 0:
+        return -1
+    total = 0.0
+    for i in range(k):
+        score[i] = np.exp(score[i] - top)
+        total += score[i]
+    r = rand_float(rng) * total
+    for i in range(k):
+        r -= score[i]
+        if r < 0.0:
+            return cand[i]
+    return cand[k - 1]
+
+
+@njit(**HOT)
+def rollout(
+    st: State,
+    rng: np.ndarray,
+    max_moves: int,
+    mode: int,
+    weights: np.ndarray,
+    last: int,
+    moves: np.ndarray,
+    cand: np.ndarray,
+    score: np.ndarray,
+) -> int:
+    """Play `st` to the end with the given policy; `last` is the padded point of the move
+    before (or -1). The actions played (pass = N*N) go into `moves`; returns their number.
+    `cand` (int32) and `score` (float64) are scratch of N*N entries. Leaves `st` in fast mode."""
+    st.meta[M_FAST] = 1
+    nn = st.meta[M_N] * st.meta[M_N]
+    cap = min(max_moves, moves.shape[0])
+    count = 0
+    while st.meta[M_PASSES] < 2 and count < cap:
+        c = st.meta[M_TO_PLAY]
+        p = -1
+        if mode == ROLLOUT_LIGHT:
+            p = _urgent_point(st, last, c, rng, cand)
+            if p < 0:
+                p = _shape_point(st, last, c, rng, weights)
+            if p < 0:
+                p = _light_random_point(st, rng, c)
+        elif mode == ROLLOUT_WEIGHTS:
+            p = _weighted_point(st, rng, c, last, weights, cand, score)
+        else:
+            p = _random_point(st, rng, c)
+        if p < 0:
+            st.meta[M_PASSES] += 1
+            st.meta[M_KO] = -1
+            moves[count] = nn
+        else:
+            st.meta[M_PASSES] = 0
+            _place(st, p, c, False)
+            moves[count] = st.p2a[p]
+        last = p
+        st.meta[M_TO_PLAY] = 3 - c
+        count += 1
+    return count
+
+
+@njit(**HOT)
+def result_for(score: float, color: int) -> float:
+    """+1, -1 or 0 for `color` from an area score for Black."""
+    if score == 0.0:
+        return 0.0
+    win = 1.0 if score > 0.0 else -1.0
+    return win if color == BLACK else -win

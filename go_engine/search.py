@@ -1,0 +1,337 @@
+"""The PUCT search as Python objects: configuration, budgets, tree reuse, noise, batched runs.
+
+`Search(evaluator, board_size, config)` owns one tree and its scratch buffers. `run(state,
+visits=, seconds=)` searches from a position and returns a `SearchResult`; the compiled work
+is in `go_engine.puct`. Between moves the tree is kept: when the next position continues the
+game of the last one, the subtree of the moves played becomes the new root.
+
+Leaves are collected in batches of `config.batch_size` (virtual loss keeps them apart) and the
+evaluator is called once per batch. `run_many` searches several positions (several games)
+with one evaluator call per round for all of them, which is how self-play fills a network's
+batch. An evaluator with `network = False` never returns to Python inside a search.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from go_engine import features as feats
+from go_engine import puct
+from go_engine.board import copy_state
+from go_engine.evaluator import Evaluator
+from go_engine.playout import default_max_moves
+from go_engine.rng import make_rng
+from go_engine.search_result import SearchResult, lower_confidence_bound
+from go_engine.state import M_N, State
+from go_engine.tree import (
+    EXPANDED,
+    T_USED,
+    Tree,
+    bytes_per_node,
+    clear,
+    follow,
+    moves_between,
+    new_tree,
+    principal_variation,
+    reroot,
+)
+
+PLANES = {"none": 0, "agz": feats.AGZ_PLANES, "extended": feats.EXTENDED_PLANES}
+
+
+@dataclass
+class SearchConfig:
+    """PUCT search settings."""
+
+    batch_size: int = 8  # leaves per evaluator call
+    max_nodes: int = 500_000  # tree capacity (nodes); bounds memory
+    c_init: float = 1.25  # cpuct at the start (AlphaZero)
+    c_base: float = 19652.0  # visits over which cpuct grows by c_log * log 2
+    c_log: float = 1.0
+    fpu_reduction: float = 0.25  # first-play urgency reduction below the root
+    fpu_root: float = 0.0  # ... and at the root
+    max_collisions: int = 0  # collisions with pending leaves before a batch is cut (0: batch)
+    dirichlet_total: float = 10.83  # Dirichlet alpha times the number of legal moves
+    noise_fraction: float = 0.25  # share of the root prior replaced by noise (when noise=True)
+    reuse_tree: bool = True
+    cache_entries: int = 16384  # evaluation cache slots (0 disables)
+    rollout_max_moves: int = 0  # rollout move cap (0: 3*N*N + 20)
+    ladder_nodes: int = feats.DEFAULT_LADDER_NODES  # extended planes' ladder reading budget
+    max_depth: int = 0  # deepest path followed (0: 2*N*N + 64)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        if self.max_nodes < 1000:
+            raise ValueError("max_nodes must be at least 1000")
+
+
+class Search:
+    """A PUCT searcher for one game on an N x N board."""
+
+    def __init__(self, evaluator: Evaluator, size: int, config: SearchConfig | None = None):
+        self.evaluator = evaluator
+        self.size = int(size)
+        self.config = config or SearchConfig()
+        cfg = self.config
+        if evaluator.features not in PLANES:
+            raise ValueError(f"unknown feature set {evaluator.features!r}")
+        n = self.size
+        self.rollout_moves = cfg.rollout_max_moves or default_max_moves(n)
+        self.tree: Tree = new_tree(cfg.max_nodes)
+        self._spare: Tree = new_tree(cfg.max_nodes)
+        self.batch = puct.new_batch(
+            n,
+            cfg.batch_size,
+            PLANES[evaluator.features],
+            cfg.max_depth or 2 * n * n + 64,
+            self.rollout_moves,
+        )
+        self.cache = puct.new_cache(n, cfg.cache_entries if evaluator.network else 0)
+        depth = feats.default_ladder_depth(n) if evaluator.features == "extended" else 1
+        self.ws = feats.workspace(n, depth)
+        self.rng = make_rng(cfg.seed)
+        self.np_rng = np.random.default_rng(cfg.seed)
+        self.cfg_vec = self._cfg_vector()
+        self.weights = evaluator.rollout_policy.weights
+        self._root: State | None = None  # position the tree's root stands for
+        self._work: State | None = None
+        self._rwork: State | None = None
+
+    # -- set-up
+    def _cfg_vector(self) -> np.ndarray:
+        cfg, ev = self.config, self.evaluator
+        v = np.zeros(puct.C_LEN, np.float64)
+        v[puct.C_INIT] = cfg.c_init
+        v[puct.C_BASE] = cfg.c_base
+        v[puct.C_LOG] = cfg.c_log
+        v[puct.C_FPU] = cfg.fpu_reduction
+        v[puct.C_FPU_ROOT] = cfg.fpu_root
+        v[puct.C_LAMBDA] = ev.rollout_weight
+        v[puct.C_ROLLOUT_MODE] = ev.rollout_policy.code
+        v[puct.C_ROLLOUT_MAX] = self.rollout_moves
+        v[puct.C_NETWORK] = 1.0 if ev.network else 0.0
+        v[puct.C_FEATURES] = puct.FEATURE_CODES[ev.features]
+        v[puct.C_MAX_COLLISIONS] = cfg.max_collisions or cfg.batch_size
+        v[puct.C_LADDER_NODES] = cfg.ladder_nodes
+        return v
+
+    @property
+    def bytes_per_node(self) -> int:
+        return bytes_per_node(self.tree)
+
+    @property
+    def nodes_used(self) -> int:
+        return int(self.tree.meta[T_USED])
+
+    def reset(self) -> None:
+        """Forget the tree (a new game, or a position that does not continue the old one)."""
+        clear(self.tree)
+        self._root = None
+
+    def _prepare(self, state: State) -> None:
+        """Point the tree at `state`, keeping the subtree when the game went on from the last
+        root; allocate scratch states of the right history capacity."""
+        if int(state.meta[M_N]) != self.size:
+            raise ValueError(f"this search is for {self.size}x{self.size}, not {state.meta[M_N]}")
+        old = self._root
+        kept = False
+        if self.config.reuse_tree and old is not None:
+            kept = self._descend_to(old, state)
+        if not kept:
+            self.reset()
+        self._root = copy_state(state)
+        if self._work is None or self._work.hist.shape[0] != state.hist.shape[0]:
+            self._work = copy_state(state)
+            self._rwork = copy_state(state)
+
+    def _descend_to(self, old: State, new: State) -> bool:
+        moves = moves_between(old, new)
+        node = -1 if moves is None else follow(self.tree, moves)
+        if node < 0:
+            return False
+        if node > 0:
+            reroot(self._spare, self.tree, node)
+            self.tree, self._spare = self._spare, self.tree
+        return True
+
+    # -- the two halves of a round, for run() and run_many()
+    def _collect(self, budget: int) -> int:
+        k, done = puct.simulate(
+            self.tree,
+            self._root,
+            self._work,
+            self._rwork,
+            self.cfg_vec,
+            self.weights,
+            self.rng,
+            self.batch,
+            self.cache,
+            self.ws,
+            budget,
+            self.config.batch_size,
+        )
+        self._done += done
+        return k
+
+    def _apply(self, k: int, priors: np.ndarray, values: np.ndarray) -> None:
+        puct.apply(
+            self.tree,
+            self.batch,
+            k,
+            np.ascontiguousarray(priors, np.float32),
+            np.ascontiguousarray(values, np.float32),
+            self.cfg_vec,
+            self.cache,
+        )
+        self._done += k
+
+    def _abandon(self, k: int) -> None:
+        puct.abandon(self.tree, self.batch, k)
+
+    def _add_noise(self) -> None:
+        t = self.tree
+        f, k = int(t.first[0]), int(t.nchild[0])
+        if t.status[0] != EXPANDED or k == 0:
+            return
+        alpha = self.config.dirichlet_total / k
+        noise = self.np_rng.dirichlet(np.full(k, alpha))
+        eps = self.config.noise_fraction
+        t.prior[f : f + k] = (1 - eps) * t.prior[f : f + k] + eps * noise
+
+    # -- searching
+    def run(
+        self,
+        state: State,
+        visits: int | None = None,
+        seconds: float | None = None,
+        noise: bool = False,
+    ) -> SearchResult:
+        """Search `state` for `visits` new simulations and/or `seconds` (whichever ends first;
+        at least one of them must be given) and return the root's statistics."""
+        if visits is None and seconds is None:
+            raise ValueError("give a visit budget, a time budget or both")
+        start = time.perf_counter()
+        deadline = None if seconds is None else start + seconds
+        target = visits if visits is not None else 1 << 40
+        self._prepare(state)
+        self._done = 0
+        if noise:
+            if self.tree.status[0] != EXPANDED:
+                self._round(1)
+            self._add_noise()
+        chunk = self.config.batch_size if self.evaluator.network else 64
+        while self._done < target:
+            if deadline is not None and time.perf_counter() >= deadline:
+                break
+            before = self._done
+            self._round(min(chunk, target - self._done))
+            if self._done == before and self.tree.status[0] != EXPANDED:
+                break  # the root is terminal: nothing to search
+            if not self.evaluator.network and deadline is not None:
+                chunk = self._adapt(chunk, start, deadline)
+        return self.result(time.perf_counter() - start)
+
+    def _adapt(self, chunk: int, start: float, deadline: float) -> int:
+        """Grow the compiled chunk until one takes about 1/50 of the time budget."""
+        spent = time.perf_counter() - start
+        if self._done > 0 and spent > 0:
+            per = spent / self._done
+            want = int((deadline - start) / 50 / per)
+            return max(16, min(want, 1 << 16))
+        return chunk
+
+    def _round(self, budget: int) -> None:
+        k = self._collect(budget)
+        if k:
+            try:
+                priors, values = self.evaluator.evaluate(self.batch.planes[:k])
+            except BaseException:
+                self._abandon(k)
+                raise
+            self._apply(k, priors, values)
+
+    def result(self, seconds: float = 0.0) -> SearchResult:
+        """The root statistics as they stand."""
+        t = self.tree
+        f, k = int(t.first[0]), int(t.nchild[0])
+        if t.status[0] != EXPANDED:
+            k = 0
+        sl = slice(f, f + k)
+        n = t.visits[sl].astype(np.int64)
+        safe = np.maximum(n, 1)
+        mean = np.where(n > 0, t.wsum[sl] / safe, 0.0)
+        sq = np.where(n > 0, t.wsq[sl] / safe, 0.0)
+        root_n = int(t.visits[0])
+        root_v = float(-t.wsum[0] / root_n) if root_n else 0.0
+        stats = self.batch.stats
+        return SearchResult(
+            actions=t.move[sl].astype(np.int64),
+            visits=n,
+            values=mean,
+            priors=t.prior[sl].astype(np.float64),
+            lcb=lower_confidence_bound(mean, sq, n),
+            root_visits=root_n,
+            root_value=root_v,
+            simulations=int(getattr(self, "_done", 0)),
+            seconds=seconds,
+            pv=principal_variation(t),
+            extra={
+                "nodes": self.nodes_used,
+                "cache_hits": int(stats[puct.S_CACHE_HITS]),
+                "collisions": int(stats[puct.S_COLLISIONS]),
+            },
+        )
+
+
+def run_many(
+    searches: Sequence[Search],
+    states: Sequence[State],
+    visits: int,
+    noise: bool = False,
+) -> list[SearchResult]:
+    """Search each state with its own Search, all sharing one evaluator: every round collects
+    a batch from each tree and makes a single evaluator call for all of them."""
+    if not searches:
+        return []
+    evaluator = searches[0].evaluator
+    if any(s.evaluator is not evaluator for s in searches):
+        raise ValueError("run_many needs searches that share one evaluator")
+    start = time.perf_counter()
+    for s, st in zip(searches, states, strict=True):
+        s._prepare(st)
+        s._done = 0
+        if noise:
+            if s.tree.status[0] != EXPANDED:
+                s._round(1)
+            s._add_noise()
+    active = list(searches)
+    while active:
+        counts = [s._collect(min(s.config.batch_size, visits - s._done)) for s in active]
+        if sum(counts):
+            planes = np.concatenate(
+                [s.batch.planes[:k] for s, k in zip(active, counts, strict=True) if k]
+            )
+            try:
+                priors, values = evaluator.evaluate(planes)
+            except BaseException:
+                for s, k in zip(active, counts, strict=True):
+                    s._abandon(k)
+                raise
+            at = 0
+            for s, k in zip(active, counts, strict=True):
+                if k:
+                    s._apply(k, priors[at : at + k], values[at : at + k])
+                    at += k
+        active = [
+            s
+            for s, k in zip(active, counts, strict=True)
+            if s._done < visits and (k or s.tree.status[0] == EXPANDED)
+        ]
+    elapsed = time.perf_counter() - start
+    return [s.result(elapsed) for s in searches]

@@ -1,0 +1,74 @@
+"""The search players behind GTP: genmove, time commands and the pass guard, in-process."""
+
+from __future__ import annotations
+
+import pytest
+
+from gtp.engine import EngineConfig, GTPEngine
+from gtp.players import MCTSPlayer, PlayerConfig, PUCTRolloutPlayer
+
+
+def _engine(player: str = "mcts", **kw) -> GTPEngine:
+    cfg = EngineConfig(size=5, komi=0.5, player=player, player_config=PlayerConfig(seed=1, **kw))
+    return GTPEngine(cfg)
+
+
+def _send(engine: GTPEngine, line: str) -> str:
+    out = engine.handle(line)
+    assert out is not None
+    assert out.startswith("="), f"{line!r} -> {out!r}"
+    return out[1:].strip()
+
+
+# Black owns columns A-C, White D-E: Black wins by 4.5 on the board under area scoring.
+WALLS = ["play b C1", "play w D1", "play b C2", "play w D2", "play b C3", "play w D3"]
+WALLS += ["play b C4", "play w D4", "play b C5", "play w D5"]
+
+
+@pytest.mark.parametrize("player", ["mcts", "puct-rollout"])
+def test_search_players_answer_genmove(player: str) -> None:
+    engine = _engine(player, visits=300)
+    move = _send(engine, "genmove b")
+    assert move != "resign"
+    assert move.lower() in _send(engine, "list_stones black").lower() or move == "pass"
+
+
+def test_winner_passes_after_the_opponents_pass() -> None:
+    engine = _engine(visits=400)
+    for line in WALLS:
+        _send(engine, line)
+    _send(engine, "play w pass")
+    assert _send(engine, "genmove b") == "pass"
+
+
+def test_loser_does_not_pass_the_game_away() -> None:
+    engine = _engine(visits=400)
+    for line in WALLS:
+        _send(engine, line)
+    _send(engine, "play b pass")  # White to move, behind on the board: passing would lose
+    answer = _send(engine, "genmove w")
+    assert answer != "pass"
+
+
+def test_time_commands_set_the_budget() -> None:
+    engine = _engine()
+    commands = _send(engine, "list_commands").split()
+    assert {"time_settings", "time_left", "kgs-time_settings"} <= set(commands)
+    _send(engine, "time_settings 30 0 0")
+    _send(engine, "time_left b 1.0 0")
+    _send(engine, "genmove b")
+    assert engine.player.seconds_override is not None
+    assert engine.player.seconds_override < 1.0
+    assert engine.player.last.seconds < 1.0
+    _send(engine, "kgs-time_settings byoyomi 0 2 3")
+    _send(engine, "genmove w")
+    assert 0 < engine.player.seconds_override < 2.0
+    bad = engine.handle("time_settings ten 0 0")
+    assert bad is not None and bad.startswith("?")
+    bad = engine.handle("kgs-time_settings hourglass 5")
+    assert bad is not None and bad.startswith("?")
+
+
+def test_player_classes_are_registered() -> None:
+    assert MCTSPlayer(PlayerConfig(visits=10)).name == "mcts"
+    assert PUCTRolloutPlayer(PlayerConfig(visits=10)).name == "puct-rollout"
