@@ -190,3 +190,35 @@ def board_to_text(board: np.ndarray) -> str:
         lines.append(f"{number:2d} {' '.join(cells)} {number}")
     lines.append(letters)
     return "\n".join(lines)
+
+
+def handicap_points(size: int, stones: int) -> list[int]:
+    """Actions of GTP's fixed handicap placement: corners first, then the sides' midpoints and
+    the centre on odd boards. Allowed from 7x7 up: 2 to 4 stones on 7x7 and even sizes, 2 to 9
+    on odd sizes from 9x9; anything else raises ValueError."""
+    size = _check_size(size)
+    limit = 0 if size < 7 else 4 if size == 7 or size % 2 == 0 else 9
+    if not 2 <= stones <= limit:
+        raise ValueError(f"{stones} fixed handicap stones are not allowed on {size}x{size}")
+    edge = 2 if size <= 12 else 3
+    lo, hi, mid = size - 1 - edge, edge, size // 2  # rows: lo is the lower line (row index)
+    low_left, up_right = (lo, edge), (hi, size - 1 - edge)
+    up_left, low_right = (hi, edge), (lo, size - 1 - edge)
+    left, right, top, bottom, centre = (
+        (mid, edge),
+        (mid, size - 1 - edge),
+        (hi, mid),
+        (lo, mid),
+        (mid, mid),
+    )
+    order = {
+        2: [low_left, up_right],
+        3: [low_left, up_right, up_left],
+        4: [low_left, up_right, up_left, low_right],
+        5: [low_left, up_right, up_left, low_right, centre],
+        6: [low_left, up_right, up_left, low_right, left, right],
+        7: [low_left, up_right, up_left, low_right, left, right, centre],
+        8: [low_left, up_right, up_left, low_right, left, right, bottom, top],
+        9: [low_left, up_right, up_left, low_right, left, right, bottom, top, centre],
+    }[stones]
+    return [r * size + c for r, c in order]

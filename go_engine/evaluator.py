@@ -87,8 +87,25 @@ class RolloutEvaluator:
         return uniform_outputs(planes)
 
 
+class _Wrapper:
+    """Passes the feature set, the network flag and evaluation through to `self.net`."""
+
+    net: Evaluator
+
+    @property
+    def features(self) -> str:
+        return self.net.features
+
+    @property
+    def network(self) -> bool:
+        return self.net.network
+
+    def evaluate(self, planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.net.evaluate(planes)
+
+
 @dataclass
-class MixedEvaluator:
+class MixedEvaluator(_Wrapper):
     """AlphaGo's leaf evaluation: priors from `net`, value (1 - lam) * v_net + lam * z_rollout.
 
     AlphaGo used lam = 0.5."""
@@ -102,19 +119,8 @@ class MixedEvaluator:
             raise ValueError(f"lambda must lie in [0, 1], not {self.lam}")
 
     @property
-    def features(self) -> str:
-        return self.net.features
-
-    @property
-    def network(self) -> bool:
-        return self.net.network
-
-    @property
     def rollout_weight(self) -> float:
         return self.lam
-
-    def evaluate(self, planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self.net.evaluate(planes)
 
 
 # The eight symmetries of the square as (transpose, flip rows, flip columns).
@@ -146,7 +152,7 @@ def inverse_transform_planes(x: np.ndarray, sym: int) -> np.ndarray:
 
 
 @dataclass
-class SymmetryEvaluator:
+class SymmetryEvaluator(_Wrapper):
     """Evaluates each position under a random board symmetry ("random", as AlphaGo Zero did in
     its search) or averages all eight ("average", eight times the work); policies are mapped
     back to the original orientation."""
@@ -160,14 +166,6 @@ class SymmetryEvaluator:
         if self.mode not in ("random", "average"):
             raise ValueError(f"mode must be 'random' or 'average', not {self.mode!r}")
         self._rng = np.random.default_rng(self.seed)
-
-    @property
-    def features(self) -> str:
-        return self.net.features
-
-    @property
-    def network(self) -> bool:
-        return self.net.network
 
     @property
     def rollout_weight(self) -> float:

@@ -28,6 +28,7 @@ from go_engine.tree import (
     T_USED,
     Tree,
     bytes_per_node,
+    child_lines,
     clear,
     follow,
     moves_between,
@@ -184,6 +185,8 @@ class MCTS:
             # do it on a throwaway tree before the clock starts.
             w = _Worker(self.size, self.config, 0, self.rollout_moves)
             w.run(state, self.cfg_vec, self.policy.weights, 1, None)
+            w.keep([int(w.tree.move[w.tree.first[0]])])  # loads child_of and reroot
+            w.keep(None)  # and clear
             self._warm = True
         start = time.perf_counter()
         deadline = None if seconds is None else start + seconds
@@ -233,6 +236,9 @@ class MCTS:
             sq[acts] += t.wsq[f : f + k]
             prior[acts] = t.prior[f : f + k]
         acts = np.flatnonzero(present)
+        # The heuristic prior values (-1 .. 1, 0 even) as a distribution, for reports.
+        weight = 1.0 + prior[acts]
+        prior[acts] = weight / max(weight.sum(), 1e-9)
         nv = n[acts]
         safe = np.maximum(nv, 1)
         mean = np.where(nv > 0, w[acts] / safe, 0.0)
@@ -249,5 +255,13 @@ class MCTS:
             simulations=simulations,
             seconds=seconds,
             pv=principal_variation(best.tree),
+            pvs=_lines_by_action(best.tree, acts),
             extra={"nodes": self.nodes_used, "threads": len(self.workers)},
         )
+
+
+def _lines_by_action(tree: Tree, actions: np.ndarray) -> list[list[int]]:
+    """Each action's line from one tree, in the order of `actions` (just the move where that
+    tree has no such child)."""
+    lines = {line[0]: line for line in child_lines(tree)}
+    return [lines.get(int(a), [int(a)]) for a in actions]

@@ -18,7 +18,7 @@ from go_engine.rng import make_rng
 from go_engine.rollout_policy import ROLLOUT_LIGHT, rollout
 from go_engine.scoring import area_score_dead, ownership
 from go_engine.shapes import shape_table
-from go_engine.state import BLACK, M_N, WHITE, State
+from go_engine.state import BLACK, M_N, M_PASSES, WHITE, State
 
 
 @njit(**JIT)
@@ -35,6 +35,7 @@ def _ownership(
     none = np.zeros(nn, np.bool_)
     for _ in range(playouts):
         copy_into(work, st)
+        work.meta[M_PASSES] = 0  # the game may be over: play the position out regardless
         rollout(work, rng, max_moves, ROLLOUT_LIGHT, shapes, -1, moves, cand, score)
         owner = ownership(work, none)
         for a in range(nn):
@@ -51,7 +52,7 @@ def mc_ownership(st: State, playouts: int = 200, seed: int = 0) -> np.ndarray:
     return _ownership(st, playouts, make_rng(seed), default_max_moves(n), shape_table())
 
 
-def dead_stones(st: State, own: np.ndarray, threshold: float = 0.0) -> np.ndarray:
+def dead_stones(st: State, own: np.ndarray, threshold: float = 0.3) -> np.ndarray:
     """bool[N*N]: stones whose point the opponent owns by more than `threshold` on average."""
     n = int(st.meta[M_N])
     board = st.board[st.a2p[: n * n]]

@@ -65,8 +65,31 @@ def _playout_ok(st: State, p: int, c: int) -> bool:
 
 
 @njit(**INLINE)
-def _random_point(st: State, rng: np.ndarray, c: int) -> int:
-    """Padded point of a uniformly random legal, non-eye-filling move of colour c, or -1.
+def _self_atari(st: State, p: int, c: int) -> bool:
+    """Colour c at p joins a chain of two or more stones that is then left with one liberty
+    (and captures nothing). Liberties are estimated: p's empty neighbours plus one for each
+    friendly chain with another liberty, which can overcount but never undercount."""
+    board = st.board
+    w = st.meta[M_W]
+    libs = 0
+    joins = False
+    for q in (p - 1, p + 1, p - w, p + w):
+        v = board[q]
+        if v == EMPTY:
+            libs += 1
+        elif v == c:
+            joins = True
+            if not _only_liberty_is(st, st.head[q], p):
+                libs += 1
+        elif v != WALL and _only_liberty_is(st, st.head[q], p):
+            return False  # a capture
+    return joins and libs <= 1
+
+
+@njit(**INLINE)
+def _random_point(st: State, rng: np.ndarray, c: int, no_self_atari: bool = False) -> int:
+    """Padded point of a uniformly random legal, non-eye-filling move of colour c, or -1;
+    with `no_self_atari`, also skipping moves that leave a chain of 2+ stones in atari.
 
     Candidates come from the empty-point list; a rejected one is swapped past the live range,
     so each draw is uniform over the points not yet tried.
@@ -77,7 +100,7 @@ def _random_point(st: State, rng: np.ndarray, c: int) -> int:
     while k > 0:
         i = rand_below(rng, k)
         p = empties[i]
-        if _playout_ok(st, p, c):
+        if _playout_ok(st, p, c) and not (no_self_atari and _self_atari(st, p, c)):
             return p
         k -= 1
         q = empties[k]

@@ -36,7 +36,17 @@ from go_engine.playout import final_score
 from go_engine.rollout_policy import result_for, rollout
 from go_engine.scoring import area_score
 from go_engine.state import M_HASH, M_KO, M_MOVE, M_N, M_PASSES, M_TO_PLAY, State
-from go_engine.tree import EXPANDED, LEAF, NEW, PENDING, T_CAP, T_USED, TERMINAL, Tree
+from go_engine.tree import (
+    EXPANDED,
+    LEAF,
+    NEW,
+    PENDING,
+    T_CAP,
+    T_USED,
+    TERMINAL,
+    Tree,
+    init_child,
+)
 
 # Indices into the float64 configuration vector the kernels take.
 C_INIT = 0
@@ -191,17 +201,7 @@ def _expand(tree: Tree, node: int, legal: np.ndarray, priors: np.ndarray, unifor
     j = used
     for a in range(a_count):
         if legal[a]:
-            tree.visits[j] = 0
-            tree.wsum[j] = 0.0
-            tree.wsq[j] = 0.0
-            tree.prior[j] = 1.0 / k if flat else max(priors[a], 0.0) / total
-            tree.vloss[j] = 0
-            tree.first[j] = -1
-            tree.nchild[j] = 0
-            tree.move[j] = a
-            tree.parent[j] = node
-            tree.status[j] = NEW
-            tree.nnv[j] = 0.0
+            init_child(tree, j, a, node, 1.0 / k if flat else max(priors[a], 0.0) / total)
             j += 1
     tree.first[node] = used
     tree.nchild[node] = k

@@ -30,7 +30,7 @@ from go_engine.playout import final_score
 from go_engine.rollout_policy import _escape_gains, result_for, rollout
 from go_engine.scoring import area_score
 from go_engine.state import EMPTY, M_N, M_PASSES, M_TO_PLAY, M_W, WALL, State
-from go_engine.tree import EXPANDED, LEAF, NEW, T_CAP, T_USED, TERMINAL, Tree
+from go_engine.tree import EXPANDED, LEAF, NEW, T_CAP, T_USED, TERMINAL, Tree, init_child
 
 # Indices into the float64 configuration vector.
 R_EQUIV = 0
@@ -96,19 +96,7 @@ def _expand(tree: Tree, node: int, st: State, cfg: np.ndarray) -> None:
             pri = _move_prior(st, p, c, cfg)
         else:
             pri = cfg[R_PRIOR_PASS]
-        tree.visits[j] = 0
-        tree.wsum[j] = 0.0
-        tree.wsq[j] = 0.0
-        tree.prior[j] = pri
-        tree.vloss[j] = 0
-        tree.first[j] = -1
-        tree.nchild[j] = 0
-        tree.move[j] = a
-        tree.parent[j] = node
-        tree.status[j] = NEW
-        tree.nnv[j] = 0.0
-        tree.amaf_n[j] = 0
-        tree.amaf_w[j] = 0.0
+        init_child(tree, j, a, node, pri)
         j += 1
     tree.first[node] = used
     tree.nchild[node] = j - used

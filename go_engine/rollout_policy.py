@@ -31,7 +31,7 @@ from numba import njit
 
 from go_engine.board import _atari_liberty, _in_atari, _only_liberty_is, _place
 from go_engine.jit import HOT, INLINE
-from go_engine.playout import _playout_ok, _random_point
+from go_engine.playout import _playout_ok, _random_point, _self_atari
 from go_engine.rng import rand_below, rand_float
 from go_engine.shapes import N_PATTERNS, SHAPE_WORDS, shape_table
 from go_engine.state import (
@@ -174,28 +174,6 @@ def _pattern(st: State, p: int, c: int) -> int:
 
 
 @njit(**INLINE)
-def _self_atari(st: State, p: int, c: int) -> bool:
-    """Colour c at p joins a chain of two or more stones that is then left with one liberty
-    (and captures nothing). Liberties are estimated: p's empty neighbours plus one for each
-    friendly chain with another liberty, which can overcount but never undercount."""
-    board = st.board
-    w = st.meta[M_W]
-    libs = 0
-    joins = False
-    for q in (p - 1, p + 1, p - w, p + w):
-        v = board[q]
-        if v == EMPTY:
-            libs += 1
-        elif v == c:
-            joins = True
-            if not _only_liberty_is(st, st.head[q], p):
-                libs += 1
-        elif v != WALL and _only_liberty_is(st, st.head[q], p):
-            return False  # a capture
-    return joins and libs <= 1
-
-
-@njit(**INLINE)
 def _raw_pattern(st: State, p: int) -> int:
     """3x3 code of p with the stone colours as they are (BLACK 1, WHITE 2): the shape table
     is the same for both colourings, so it needs no mover-relative code."""
@@ -246,26 +224,6 @@ def _shape_point(st: State, last: int, c: int, rng: np.ndarray, shapes: np.ndarr
             continue
         if _playout_ok(st, q, c) and not _self_atari(st, q, c):
             return q
-    return -1
-
-
-@njit(**INLINE)
-def _light_random_point(st: State, rng: np.ndarray, c: int) -> int:
-    """Like playout._random_point, also skipping self-ataris of chains of 2+ stones."""
-    k = st.meta[M_NEMPTY]
-    empties = st.empties
-    epos = st.epos
-    while k > 0:
-        i = rand_below(rng, k)
-        p = empties[i]
-        if _playout_ok(st, p, c) and not _self_atari(st, p, c):
-            return p
-        k -= 1
-        q = empties[k]
-        empties[i] = q
-        epos[q] = i
-        empties[k] = p
-        epos[p] = k
     return -1
 
 
@@ -360,7 +318,7 @@ def rollout(
             if p < 0:
                 p = _shape_point(st, last, c, rng, weights)
             if p < 0:
-                p = _light_random_point(st, rng, c)
+                p = _random_point(st, rng, c, True)
         elif mode == ROLLOUT_WEIGHTS:
             p = _weighted_point(st, rng, c, last, weights, cand, score)
         else:

@@ -32,6 +32,7 @@ from go_engine.tree import (
     T_USED,
     Tree,
     bytes_per_node,
+    child_lines,
     clear,
     follow,
     moves_between,
@@ -102,6 +103,8 @@ class Search:
         self._root: State | None = None  # position the tree's root stands for
         self._work: State | None = None
         self._rwork: State | None = None
+        self._warm = False
+        self._done = 0  # simulations completed in the current run
 
     # -- set-up
     def _cfg_vector(self) -> np.ndarray:
@@ -194,6 +197,16 @@ class Search:
     def _abandon(self, k: int) -> None:
         puct.abandon(self.tree, self.batch, k)
 
+    def _start(self, state: State, noise: bool) -> None:
+        """Point the tree at `state`, zero the counter and mix noise into the root priors
+        (expanding the root first if it is new)."""
+        self._prepare(state)
+        self._done = 0
+        if noise:
+            if self.tree.status[0] != EXPANDED:
+                self._round(1)
+            self._add_noise()
+
     def _add_noise(self) -> None:
         t = self.tree
         f, k = int(t.first[0]), int(t.nchild[0])
@@ -216,15 +229,19 @@ class Search:
         at least one of them must be given) and return the root's statistics."""
         if visits is None and seconds is None:
             raise ValueError("give a visit budget, a time budget or both")
+        if not self._warm:
+            # The first call of each kernel loads it from Numba's cache (~0.5 s in all):
+            # do that with empty budgets before the clock starts.
+            self._prepare(state)
+            self._collect(0)
+            self._apply(0, np.zeros((0, 1), np.float32), np.zeros(0, np.float32))
+            reroot(self._spare, self.tree, 0)
+            clear(self._spare)
+            self._warm = True
         start = time.perf_counter()
         deadline = None if seconds is None else start + seconds
         target = visits if visits is not None else 1 << 40
-        self._prepare(state)
-        self._done = 0
-        if noise:
-            if self.tree.status[0] != EXPANDED:
-                self._round(1)
-            self._add_noise()
+        self._start(state, noise)
         chunk = self.config.batch_size if self.evaluator.network else 64
         while self._done < target:
             if deadline is not None and time.perf_counter() >= deadline:
@@ -278,9 +295,10 @@ class Search:
             lcb=lower_confidence_bound(mean, sq, n),
             root_visits=root_n,
             root_value=root_v,
-            simulations=int(getattr(self, "_done", 0)),
+            simulations=self._done,
             seconds=seconds,
             pv=principal_variation(t),
+            pvs=child_lines(t),
             extra={
                 "nodes": self.nodes_used,
                 "cache_hits": int(stats[puct.S_CACHE_HITS]),
@@ -304,12 +322,7 @@ def run_many(
         raise ValueError("run_many needs searches that share one evaluator")
     start = time.perf_counter()
     for s, st in zip(searches, states, strict=True):
-        s._prepare(st)
-        s._done = 0
-        if noise:
-            if s.tree.status[0] != EXPANDED:
-                s._round(1)
-            s._add_noise()
+        s._start(st, noise)
     active = list(searches)
     while active:
         counts = [s._collect(min(s.config.batch_size, visits - s._done)) for s in active]

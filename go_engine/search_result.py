@@ -38,6 +38,7 @@ class SearchResult:
     simulations: int  # simulations run by this search (the rest were reused)
     seconds: float
     pv: list[int] = field(default_factory=list)  # principal variation (actions)
+    pvs: list[list[int]] = field(default_factory=list)  # per child: its move and best reply line
     extra: dict = field(default_factory=dict)  # engine-specific counters
 
     @property

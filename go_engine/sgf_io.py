@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 import os
 import tarfile
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from sgfmill import sgf, sgf_grammar
 
 import go_engine
 from go_engine.coords import CoordinateError, action_to_gtp, action_to_sgf, sgf_to_action
+from go_engine.files import atomic_write
 from go_engine.game import Game, IllegalMoveError
 from go_engine.rules import Rules
 from go_engine.state import BLACK, MAX_SIZE, MIN_SIZE, WHITE
@@ -412,26 +412,8 @@ def write_sgf(
             node.set("C", comments[i + 1])
     data = out.serialise()
     if path is not None:
-        _atomic_write(Path(path), data)
+        atomic_write(path, data)
     return data
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    # A crash mid-write must never leave a truncated record under the final name.
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 # ----------------------------------------------------------------------------- archives

@@ -24,7 +24,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from go_engine.jit import JIT
+from go_engine.jit import INLINE, JIT
 from go_engine.state import M_HASH, M_MOVE, M_TO_PLAY, State
 
 NEW = 0  # allocated, not yet evaluated
@@ -123,6 +123,25 @@ def _reset_node(tree: Tree, i: int) -> None:
         tree.amaf_w[i] = 0.0
 
 
+@njit(**INLINE)
+def init_child(tree: Tree, j: int, move: int, parent: int, prior: float) -> None:
+    """Fill slot j as a fresh NEW child of `parent` reached by `move`."""
+    tree.visits[j] = 0
+    tree.wsum[j] = 0.0
+    tree.wsq[j] = 0.0
+    tree.prior[j] = prior
+    tree.vloss[j] = 0
+    tree.first[j] = -1
+    tree.nchild[j] = 0
+    tree.move[j] = move
+    tree.parent[j] = parent
+    tree.status[j] = NEW
+    tree.nnv[j] = 0.0
+    if tree.amaf_n.shape[0] > 1:
+        tree.amaf_n[j] = 0
+        tree.amaf_w[j] = 0.0
+
+
 @njit(**JIT)
 def _copy_node(dst: Tree, j: int, src: Tree, i: int) -> None:
     dst.visits[j] = src.visits[i]
@@ -217,3 +236,11 @@ def principal_variation(tree: Tree, node: int = 0, limit: int = 30) -> list[int]
         node = f + int(np.argmax(v))
         out.append(int(tree.move[node]))
     return out
+
+
+def child_lines(tree: Tree, limit: int = 20) -> list[list[int]]:
+    """For each child of the root, in block order: its move followed by its most-visited line."""
+    if tree.status[0] != EXPANDED:
+        return []
+    f, k = int(tree.first[0]), int(tree.nchild[0])
+    return [[int(tree.move[c])] + principal_variation(tree, c, limit - 1) for c in range(f, f + k)]

@@ -25,6 +25,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--time", type=float, default=None, help="seconds per move")
     parser.add_argument("--threads", type=int, default=1, help="search threads")
     parser.add_argument(
+        "--model", default=None, help="network checkpoint for the policy, puct and mixed players"
+    )
+    parser.add_argument(
+        "--mix", type=float, default=0.5, help="mixed player: the rollouts' share of a value"
+    )
+    parser.add_argument(
         "--rollout",
         default="light",
         choices=["light", "random"],
@@ -50,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
                 seconds=args.time,
                 threads=args.threads,
                 rollout=args.rollout,
+                model=args.model,
+                mix=args.mix,
             ),
         )
         engine = GTPEngine(config)

@@ -47,6 +47,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--parallel", type=int, default=1, help="games played at once")
     parser.add_argument(
+        "--sprt",
+        nargs=2,
+        type=float,
+        metavar=("ELO0", "ELO1"),
+        default=None,
+        help="stop early once a sequential probability ratio test decides between A being "
+        "ELO0 and ELO1 Elo stronger than B (--games stays the cap)",
+    )
+    parser.add_argument("--sprt-alpha", type=float, default=0.05, help="SPRT false-H1 rate")
+    parser.add_argument("--sprt-beta", type=float, default=0.05, help="SPRT false-H0 rate")
+    parser.add_argument(
         "--fresh-engines",
         action="store_true",
         help="start new engine processes for every game (default: reuse with clear_board)",
@@ -101,6 +112,9 @@ def run(args: argparse.Namespace) -> int:
             scorer_level=args.scorer_level,
             move_timeout=args.move_timeout,
             engine_logs=not args.no_logs,
+            sprt=tuple(args.sprt) if args.sprt else None,
+            sprt_alpha=args.sprt_alpha,
+            sprt_beta=args.sprt_beta,
         )
     except (ValueError, FileNotFoundError) as e:
         print(f"go-engine match: {e}", file=sys.stderr)

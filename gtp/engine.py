@@ -7,23 +7,40 @@ so later layers add commands by subclassing or by `register`.
 
 from __future__ import annotations
 
+import io
+import queue
 import re
 import sys
+import threading
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
+import numpy as np
+
 from go_engine import __version__
-from go_engine.coords import CoordinateError, action_to_gtp, board_to_text, gtp_to_action
+from go_engine.coords import (
+    CoordinateError,
+    action_to_gtp,
+    board_to_text,
+    gtp_to_action,
+    handicap_points,
+)
 from go_engine.game import Game, IllegalMoveError
+from go_engine.ownership import dead_stones, estimated_score, mc_ownership
 from go_engine.rules import Rules
-from go_engine.state import BLACK, MAX_SIZE, MIN_SIZE, WHITE
+from go_engine.search_result import SearchResult
+from go_engine.sgf_io import SGFError, read_sgf, replay, write_sgf
+from go_engine.state import BLACK, M_PASSES, MAX_SIZE, MIN_SIZE, WHITE
 from go_engine.timecontrol import Clock, TimeControl, TimeManager
+from gtp.analysis import STREAMING, AnalyzeArgumentError, format_report, parse_request
 from gtp.players import DEFAULT_PLAYER, Player, PlayerConfig, make_player
 from gtp.scores import format_score
 
 ENGINE_NAME = "go-engine"
+SEKI_OWNERSHIP = 0.3  # |mean ownership| below which a living stone's point is called seki
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -40,6 +57,7 @@ class EngineConfig:
     rules: Rules = field(default_factory=Rules)
     player: str = DEFAULT_PLAYER
     player_config: PlayerConfig = field(default_factory=PlayerConfig)
+    ownership_playouts: int = 400  # rollouts that judge dead stones at the end of a game
 
 
 # Extension commands are spelled with a hyphen after a program prefix (kgs-time_settings);
@@ -81,15 +99,18 @@ class GTPEngine:
     # -- dispatch
     def command_names(self) -> list[str]:
         names = {_gtp_name(n[4:]) for n in dir(self) if n.startswith("cmd_")} | set(self.extra)
+        if hasattr(self.player, "think"):
+            names |= set(STREAMING)
         return sorted(names)
 
     def register(self, name: str, handler: Callable[[list[str]], str]) -> None:
         """Add a command from outside (e.g. an analysis layer)."""
         self.extra[name] = handler
 
-    def handle(self, line: str) -> str | None:
-        """The full response to one input line (with its blank line), or None for a line
-        that holds no command (empty or comment)."""
+    @staticmethod
+    def parse(line: str) -> tuple[str, str, list[str]] | None:
+        """(id, command name in lower case, arguments) of an input line; None for a line with
+        no command (empty or comment); the name is "" when only an id is given."""
         line = _CONTROL.sub("", line.split("#", 1)[0]).replace("\t", " ").strip()
         if not line:
             return None
@@ -98,8 +119,23 @@ class GTPEngine:
         if words[0].isdigit():
             ident = words.pop(0)
             if not words:
-                return f"?{ident} missing command\n\n"
-        name, args = words[0].lower(), words[1:]
+                return ident, "", []
+        return ident, words[0].lower(), words[1:]
+
+    def handle(self, line: str) -> str | None:
+        """The full response to one input line (with its blank line), or None for a line
+        that holds no command (empty or comment). An analysis command answered here reports
+        once, after one interval (`serve` streams them until the next command)."""
+        parsed = self.parse(line)
+        if parsed is None:
+            return None
+        ident, name, args = parsed
+        if not name:
+            return f"?{ident} missing command\n\n"
+        if name in STREAMING:
+            out = io.StringIO()
+            self.stream(ident, name, args, out, lambda: True)
+            return out.getvalue()
         handler = self.extra.get(name) or getattr(self, "cmd_" + name.replace("-", "_"), None)
         if handler is None:
             return f"?{ident} unknown command\n\n"
@@ -113,8 +149,25 @@ class GTPEngine:
         return f"={ident} {result}\n\n" if result else f"={ident}\n\n"
 
     def serve(self, instream: TextIO, outstream: TextIO) -> None:
-        """Answer commands until `quit` or end of input."""
-        for line in instream:
+        """Answer commands until `quit` or end of input. Input is read by a thread, so that
+        an analysis can stream until the next command arrives."""
+        lines: queue.Queue[str | None] = queue.Queue()
+
+        def read() -> None:
+            for line in instream:
+                lines.put(line)
+            lines.put(None)
+
+        threading.Thread(target=read, name="gtp-stdin", daemon=True).start()
+        while True:
+            line = lines.get()
+            if line is None:
+                break
+            parsed = self.parse(line)
+            if parsed is not None and parsed[1] in STREAMING:
+                ident, name, args = parsed
+                self.stream(ident, name, args, outstream, lambda: not lines.empty())
+                continue
             response = self.handle(line)
             if response is None:
                 continue
@@ -122,6 +175,63 @@ class GTPEngine:
             outstream.flush()
             if self.quit_requested:
                 break
+
+    # -- analysis (gtp/analysis.py has the formats)
+    def stream(
+        self,
+        ident: str,
+        name: str,
+        args: list[str],
+        out: TextIO,
+        interrupted: Callable[[], bool],
+    ) -> None:
+        """Run an analysis command, writing its whole response to `out`: reports until
+        `interrupted()` is true (checked after each report), or the move for genmove kinds."""
+        style, genmove = STREAMING[name]
+        try:
+            req = parse_request(args)
+        except AnalyzeArgumentError as e:
+            out.write(f"?{ident} {e}\n\n")
+            out.flush()
+            return
+        if not hasattr(self.player, "think"):
+            out.write(f"?{ident} the {self.player.name} player cannot analyse\n\n")
+            out.flush()
+            return
+        color = req.color or self.game.to_play
+        position = self.player.position(self.game, color)
+        lead = 0.0
+        if style != "lz":
+            score, _ = estimated_score(position.state, self.config.ownership_playouts // 4)
+            lead = score if color == BLACK else -score
+        own = None
+        if req.ownership and style == "kata":
+            own = mc_ownership(position.state, self.config.ownership_playouts // 2)
+            own = own if color == BLACK else -own
+
+        def report(result: SearchResult) -> None:
+            out.write(format_report(result, self.game.size, style, req, lead, own) + "\n")
+            out.flush()
+
+        out.write(f"={ident}\n")
+        out.flush()
+        try:
+            if genmove:
+                self.player.seconds_override = self._time_budget(color)
+                move = self.player.genmove(self.game, color, report, req.interval)
+                if move >= 0:
+                    self.game.play(move, color)
+                word = "resign" if move < 0 else action_to_gtp(move, self.game.size)
+                out.write(f"play {word}\n")
+            else:
+                while True:
+                    report(self.player.search(position.state, None, req.interval))
+                    if interrupted():
+                        break
+        except Exception:  # the response has begun: end it cleanly, log the rest
+            traceback.print_exc(file=sys.stderr)
+        out.write("\n")
+        out.flush()
 
     # -- helpers
     def _args(self, args: list[str], count: int, usage: str) -> list[str]:
@@ -200,16 +310,58 @@ class GTPEngine:
             raise GTPCommandError(f"illegal move ({e.reason})") from None
         return ""
 
-    def cmd_genmove(self, args: list[str]) -> str:
-        self._args(args, 1, "genmove COLOR")
+    def _generate(self, args: list[str], usage: str, cleanup: bool = False) -> tuple[int, int]:
+        self._args(args, 1, usage)
         color = parse_color(args[0])
         if hasattr(self.player, "seconds_override"):
             self.player.seconds_override = self._time_budget(color)
-        move = self.player.genmove(self.game, color)
+        game = self.game
+        if cleanup:  # the cleanup phase goes on after both passed: search as if they had not
+            game = game.copy()
+            game.state.meta[M_PASSES] = 0
+        try:
+            move = self.player.genmove(game, color)
+        except ValueError as e:  # a position the player cannot take (a net's board size)
+            raise GTPCommandError(str(e)) from None
+        if cleanup and move == self.game.pass_action:
+            move = self._cleanup_move(color, move)
+        return color, move
+
+    def _cleanup_move(self, color: int, move: int) -> int:
+        """kgs-genmove_cleanup: while the opponent has stones judged dead, do not pass but
+        play the search's best other move, so that they are captured."""
+        _, dead = self._dead()
+        flat = self.game.board().reshape(-1)
+        if not (dead & (flat == 3 - color)).any():
+            return move
+        result = getattr(self.player, "last", None)
+        if result is None:
+            return move
+        legal = self.game.legal_moves(color)
+        order = np.argsort(-result.visits)
+        for i in order:
+            a = int(result.actions[i])
+            if a != self.game.pass_action and legal[a]:
+                return a
+        return move
+
+    def cmd_genmove(self, args: list[str]) -> str:
+        color, move = self._generate(args, "genmove COLOR")
         if move < 0:
             return "resign"
         self.game.play(move, color)
         return action_to_gtp(move, self.game.size)
+
+    def cmd_kgs_genmove_cleanup(self, args: list[str]) -> str:
+        color, move = self._generate(args, "kgs-genmove_cleanup COLOR", cleanup=True)
+        if move < 0:
+            return "resign"
+        self.game.play(move, color)
+        return action_to_gtp(move, self.game.size)
+
+    def cmd_reg_genmove(self, args: list[str]) -> str:
+        _, move = self._generate(args, "reg_genmove COLOR")
+        return "resign" if move < 0 else action_to_gtp(move, self.game.size)
 
     # -- time
     def _time_budget(self, color: int) -> float | None:
@@ -266,6 +418,106 @@ class GTPEngine:
         flat = self.game.board().reshape(-1)
         return " ".join(action_to_gtp(int(a), n) for a in range(n * n) if flat[a] == color)
 
+    # -- the end of the game: dead stones judged by rollouts (go_engine.ownership)
+    def _dead(self):
+        own = mc_ownership(self.game.state, self.config.ownership_playouts, seed=0)
+        return own, dead_stones(self.game.state, own)
+
     def cmd_final_score(self, args: list[str]) -> str:
-        # Every stone counts as alive until the engine can judge dead stones (GTP issue).
-        return format_score(self.game.score())
+        _, dead = self._dead()
+        return format_score(self.game.score(dead))
+
+    def cmd_final_status_list(self, args: list[str]) -> str:
+        self._args(args, 1, "final_status_list alive|dead|seki")
+        status = args[0].lower()
+        if status not in ("alive", "dead", "seki"):
+            raise GTPCommandError(f"unknown status {args[0]!r}")
+        own, dead = self._dead()
+        n = self.game.size
+        flat = self.game.board().reshape(-1)
+        stones = flat != 0
+        # Seki: alive stones that neither side owns in the rollouts' end positions.
+        seki = stones & ~dead & (np.abs(own) < SEKI_OWNERSHIP)
+        pick = {"dead": dead & stones, "seki": seki, "alive": stones & ~dead & ~seki}[status]
+        return " ".join(action_to_gtp(int(a), n) for a in np.flatnonzero(pick))
+
+    # -- handicap
+    def _place_handicap(self, actions: list[int]) -> None:
+        if self.game.moves or self.game.setup or self.game.board().any():
+            raise GTPCommandError("board not empty")
+        if len(actions) < 2 or len(set(actions)) != len(actions):
+            raise GTPCommandError("bad vertex list")
+        for a in actions:
+            if a == self.game.pass_action:
+                raise GTPCommandError("bad vertex list")
+            self.game.place_setup(a, BLACK)
+        self.game.set_to_play(WHITE)
+
+    def _handicap_count(self, args: list[str], usage: str) -> int:
+        self._args(args, 1, usage)
+        try:
+            return int(args[0])
+        except ValueError:
+            raise GTPCommandError("handicap not an integer") from None
+
+    def cmd_fixed_handicap(self, args: list[str]) -> str:
+        count = self._handicap_count(args, "fixed_handicap NUMBER")
+        try:
+            actions = handicap_points(self.game.size, count)
+        except ValueError:
+            raise GTPCommandError("invalid handicap") from None
+        self._place_handicap(actions)
+        return " ".join(action_to_gtp(a, self.game.size) for a in actions)
+
+    def cmd_place_free_handicap(self, args: list[str]) -> str:
+        # The fixed points are good free placements; GTP lets the engine place fewer stones
+        # than asked for, so their limit (9, or 4 on small and even boards) is kept.
+        count = self._handicap_count(args, "place_free_handicap NUMBER")
+        n = self.game.size
+        if count < 2 or count > n * n - 1:
+            raise GTPCommandError("invalid handicap")
+        limit = 0 if n < 7 else 4 if n == 7 or n % 2 == 0 else 9
+        actions = handicap_points(n, min(count, limit)) if limit >= 2 else []
+        if not actions:
+            actions = [0, n * n - 1] if count >= 2 else []
+        self._place_handicap(actions)
+        return " ".join(action_to_gtp(a, n) for a in actions)
+
+    def cmd_set_free_handicap(self, args: list[str]) -> str:
+        self._args(args, 2, "set_free_handicap VERTEX VERTEX ...")
+        try:
+            self._place_handicap([self._vertex(v) for v in args])
+        except IllegalMoveError:
+            raise GTPCommandError("bad vertex list") from None
+        return ""
+
+    # -- records
+    def cmd_loadsgf(self, args: list[str]) -> str:
+        self._args(args, 1, "loadsgf FILENAME [MOVE_NUMBER]")
+        upto = None
+        if len(args) > 1:
+            try:
+                upto = max(int(args[1]) - 1, 0)  # the position before that move is played
+            except ValueError:
+                raise GTPCommandError("move number not an integer") from None
+        try:
+            record = read_sgf(args[0])
+            game = replay(record, None if upto is None else min(upto, len(record.moves)))
+        except (OSError, SGFError, ValueError) as e:
+            raise GTPCommandError(f"cannot load file: {e}") from None
+        self.game = game
+        self.rules = game.rules
+        return "black" if game.to_play == BLACK else "white"
+
+    def cmd_printsgf(self, args: list[str]) -> str:
+        data = write_sgf(self.game, black=ENGINE_NAME, white=ENGINE_NAME)
+        if args:
+            try:
+                write_sgf(self.game, args[0], black=ENGINE_NAME, white=ENGINE_NAME)
+            except OSError as e:
+                raise GTPCommandError(f"cannot write file: {e}") from None
+            return ""
+        return data.decode("utf-8").strip()
+
+    def cmd_cputime(self, args: list[str]) -> str:
+        return f"{time.process_time():.3f}"

@@ -51,7 +51,6 @@ import os
 import shlex
 import signal
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -60,6 +59,7 @@ from pathlib import Path
 from typing import Any
 
 from go_engine.coords import CoordinateError, action_to_gtp, gtp_to_action
+from go_engine.files import atomic_write
 from go_engine.game import Game
 from go_engine.rules import Rules
 from go_engine.sgf_io import rules_to_ru, write_sgf
@@ -153,6 +153,9 @@ class MatchConfig:
     scorer_level: int = 10
     move_timeout: float = 600.0
     engine_logs: bool = True
+    sprt: tuple[float, float] | None = None  # (elo0, elo1): stop once the SPRT decides
+    sprt_alpha: float = 0.05
+    sprt_beta: float = 0.05
 
     def __post_init__(self) -> None:
         for label, command in (("a", self.a), ("b", self.b)):
@@ -257,6 +260,47 @@ def wilson_interval(successes: float, n: int, z: float = Z95) -> tuple[float, fl
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def elo_difference(score: float) -> float | None:
+    """Elo difference that makes `score` (0..1) the expected score; None at 0 or 1."""
+    if not 0.0 < score < 1.0:
+        return None
+    return -400.0 * math.log10(1.0 / score - 1.0)
+
+
+def _expected(elo: float) -> float:
+    return 1.0 / (1.0 + 10.0 ** (-elo / 400.0))
+
+
+def sprt_llr(points: Sequence[float], elo0: float, elo1: float) -> float:
+    """Log-likelihood ratio of H1 (A is elo1 stronger than B) against H0 (elo0) from per-game
+    points (1 win, 0.5 draw, 0 loss), each game a Bernoulli trial with the expected score of
+    the Elo difference as success probability (a draw counts half a win and half a loss)."""
+    s0, s1 = _expected(elo0), _expected(elo1)
+    win, loss = math.log(s1 / s0), math.log((1 - s1) / (1 - s0))
+    return sum(x * win + (1 - x) * loss for x in points)
+
+
+def sprt_status(
+    points: Sequence[float], elo0: float, elo1: float, alpha: float, beta: float
+) -> dict[str, Any]:
+    """The SPRT's LLR, its bounds and its decision so far ("H1", "H0" or None)."""
+    llr = sprt_llr(points, elo0, elo1)
+    lower, upper = math.log(beta / (1 - alpha)), math.log((1 - beta) / alpha)
+    decision = "H1" if llr >= upper else "H0" if llr <= lower else None
+    return {
+        "elo0": elo0,
+        "elo1": elo1,
+        "alpha": alpha,
+        "beta": beta,
+        "llr": llr,
+        "bounds": [lower, upper],
+        "decision": decision,
+    }
+
+
+_POINTS = {"win": 1.0, "draw": 0.5, "loss": 0.0}
+
+
 def _colour_line() -> dict[str, int]:
     return {"games": 0, "wins": 0, "losses": 0, "draws": 0}
 
@@ -309,6 +353,8 @@ def summarize(
         "a_as_white": per_colour["W"],
         "a_win_rate": points / n if n else None,
         "a_win_rate_ci95": [lo, hi],
+        "a_elo": elo_difference(points / n) if n else None,
+        "a_elo_ci95": [elo_difference(lo), elo_difference(hi)] if n else [None, None],
         "mean_moves": moves / n if n else None,
         "mean_seconds_per_move": {
             side: (seconds[side] / counted[side] if counted[side] else None) for side in ("A", "B")
@@ -337,6 +383,9 @@ def format_summary(s: dict[str, Any]) -> str:
         f"{s['games']} games: A won {s['a_wins']}, lost {s['a_losses']}"
         + (f", drew {s['draws']}" if s["draws"] else "")
         + f"; A's win rate {_pct(s['a_win_rate'])} (95% CI {_pct(lo)} .. {_pct(hi)})",
+        f"Elo difference A - B: {_elo(s.get('a_elo'))} "
+        f"(95% CI {_elo((s.get('a_elo_ci95') or [None, None])[0])} .. "
+        f"{_elo((s.get('a_elo_ci95') or [None, None])[1])})",
     ]
     for label, key in (("Black", "a_as_black"), ("White", "a_as_white")):
         c = s[key]
@@ -358,27 +407,25 @@ def format_summary(s: dict[str, Any]) -> str:
             lines.append(f"{side} forfeited: {text}")
     if s["scorers"]:
         lines.append("scored by: " + ", ".join(f"{k} {v}" for k, v in s["scorers"].items()))
+    if s.get("sprt"):
+        t = s["sprt"]
+        verdict = {
+            "H1": f"H1 (elo >= {t['elo1']:g}) accepted",
+            "H0": f"H0 (elo <= {t['elo0']:g}) accepted",
+        }
+        lines.append(
+            f"SPRT elo0 {t['elo0']:g} elo1 {t['elo1']:g}: LLR {t['llr']:.2f} in "
+            f"[{t['bounds'][0]:.2f}, {t['bounds'][1]:.2f}] -> "
+            + verdict.get(t["decision"], "undecided")
+        )
     return "\n".join(lines)
 
 
+def _elo(x: float | None) -> str:
+    return "-inf/+inf" if x is None else f"{x:+.0f}"
+
+
 # ----------------------------------------------------------------------------- files
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    """Write `text` to `path` so that a crash leaves the old file or the new one, never half."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def load_results(out: str | os.PathLike) -> list[dict[str, Any]]:
@@ -429,7 +476,7 @@ class _ResultStore:
 
     def _flush(self) -> None:
         lines = [json.dumps(self.records[k], sort_keys=True) for k in sorted(self.records)]
-        _atomic_write_text(self.path, "".join(line + "\n" for line in lines))
+        atomic_write(self.path, "".join(line + "\n" for line in lines))
 
 
 def _check_settings(out: Path, config: MatchConfig, has_results: bool) -> None:
@@ -449,7 +496,7 @@ def _check_settings(out: Path, config: MatchConfig, has_results: bool) -> None:
                     f"{out} holds a match with other settings ({text}); use another --out"
                 )
     document = {"settings": new, "config": dataclasses.asdict(config)}
-    _atomic_write_text(path, json.dumps(document, indent=2, sort_keys=True) + "\n")
+    atomic_write(path, json.dumps(document, indent=2, sort_keys=True) + "\n")
 
 
 # ----------------------------------------------------------------------------- clocks
@@ -913,6 +960,10 @@ class MatchReport:
         s = summarize(self.records, self.a_name, self.b_name)
         s.update(played=self.played, resumed=self.resumed, seconds=round(self.seconds, 3))
         s["settings"] = self.config.settings()
+        if self.config.sprt is not None:
+            points = [_POINTS[r["a_result"]] for r in self.records]
+            c = self.config
+            s["sprt"] = sprt_status(points, *c.sprt, c.sprt_alpha, c.sprt_beta)
         return s, format_summary(s)
 
 
@@ -964,6 +1015,11 @@ def _run_workers(ctx: _Context, total: int, progress: bool | None) -> None:
     def on_finish(record: dict[str, Any]) -> None:
         with ctx.lock:
             score[record["a_result"]] += 1
+            c = ctx.config
+            if c.sprt is not None:
+                points = [_POINTS[r["a_result"]] for r in ctx.store.records.values()]
+                if sprt_status(points, *c.sprt, c.sprt_alpha, c.sprt_beta)["decision"]:
+                    ctx.stop.set()  # games under way finish; no new one starts
             if bar is not None:
                 bar.set_postfix_str(f"A {score['win']}-{score['loss']}", refresh=False)
                 bar.update(1)

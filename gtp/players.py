@@ -1,11 +1,14 @@
 """Move choosers behind the GTP engine and the match runner.
 
-A player turns a game position into a move. The registry maps `--player` names to factories;
-later layers (network, MCTS) register theirs here. The best player that exists is the default.
+A player turns a game position into a move. The registry maps `--player` names to factories:
+random; the searches without a network (`mcts`, the default and strongest so far, and
+`puct-rollout`); and the network players, which load a checkpoint (`policy`, `puct`, `mixed`).
+The search players also answer the engine's analysis commands through `think`.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -13,7 +16,8 @@ from typing import Protocol
 import numpy as np
 
 from go_engine import board as core
-from go_engine.evaluator import RolloutEvaluator
+from go_engine.evaluator import MixedEvaluator, RolloutEvaluator
+from go_engine.features import agz_planes, extended_planes
 from go_engine.game import Game
 from go_engine.mcts import MCTS, MCTSConfig
 from go_engine.ownership import estimated_score
@@ -40,9 +44,12 @@ class PlayerConfig:
     seconds: float | None = None  # search time per move (with visits: whichever ends first)
     threads: int = 1  # search threads
     rollout: str = "light"  # rollout policy of the searches that play rollouts
+    model: str | None = None  # checkpoint of the network players
+    mix: float = 0.5  # lambda of the mixed player: the rollouts' share of a leaf's value
 
 
 DEFAULT_VISITS = 10_000  # a search player's budget when neither visits nor seconds is given
+PLANE_MAKERS = {"agz": agz_planes, "extended": extended_planes}  # the policy player's input
 
 
 class RandomPlayer:
@@ -89,13 +96,52 @@ class SearchPlayer:
     def search(self, state: State, visits: int | None, seconds: float | None) -> SearchResult:
         raise NotImplementedError
 
-    def genmove(self, game: Game, color: int) -> int:
-        if game.to_play != color:
-            game = game.copy()
-            game.set_to_play(color)
+    @staticmethod
+    def position(game: Game, color: int) -> Game:
+        """The game itself, or a copy with `color` to move (GTP may ask either colour)."""
+        if game.to_play == color:
+            return game
+        game = game.copy()
+        game.set_to_play(color)
+        return game
+
+    def think(
+        self,
+        state: State,
+        progress: Callable[[SearchResult], None] | None = None,
+        interval: float = 1.0,
+    ) -> SearchResult:
+        """Search with this move's budget; with `progress`, in slices of about `interval`
+        seconds (the tree is kept between slices), reporting the root after each."""
         visits, seconds = self.budget()
-        result = self.search(game.state, visits, seconds)
+        if progress is None:
+            result = self.search(state, visits, seconds)
+        else:
+            start = time.perf_counter()
+            done = 0
+            while True:
+                left = None if seconds is None else seconds - (time.perf_counter() - start)
+                if left is not None and left <= 0:
+                    break
+                step = interval if left is None else min(interval, left)
+                want = None if visits is None else visits - done
+                result = self.search(state, want, step)
+                done += result.simulations
+                progress(result)
+                if (want is not None and done >= visits) or result.simulations == 0:
+                    break
         self.last = result
+        return result
+
+    def genmove(
+        self,
+        game: Game,
+        color: int,
+        progress: Callable[[SearchResult], None] | None = None,
+        interval: float = 1.0,
+    ) -> int:
+        game = self.position(game, color)
+        result = self.think(game.state, progress, interval)
         opponent_passed = bool(game.moves) and game.moves[-1] == (game.pass_action, 3 - color)
         pass_wins = None
         if opponent_passed:
@@ -152,10 +198,81 @@ class PUCTRolloutPlayer(SearchPlayer):
         return self.searches[n].run(state, visits=visits, seconds=seconds)
 
 
+def _load_evaluator(config: PlayerConfig, player: str):
+    """The TorchEvaluator of `config.model` (torch is imported only here, so engines without
+    a network start fast)."""
+    if not config.model:
+        raise ValueError(f"the {player} player needs a network: --model CHECKPOINT")
+    from training.checkpoint import load_checkpoint
+    from training.torch_evaluator import TorchEvaluator
+
+    return TorchEvaluator(load_checkpoint(config.model).net)
+
+
+def _check_size(evaluator, state: State) -> None:
+    n = int(state.meta[M_N])
+    if evaluator.board_size != n:
+        raise ValueError(
+            f"the network plays {evaluator.board_size}x{evaluator.board_size}, not {n}x{n}"
+        )
+
+
+class PolicyPlayer:
+    """The policy network alone: its most probable legal move, no search."""
+
+    name = "policy"
+
+    def __init__(self, config: PlayerConfig | None = None) -> None:
+        self.config = config or PlayerConfig()
+        self.evaluator = _load_evaluator(self.config, self.name)
+
+    def genmove(self, game: Game, color: int) -> int:
+        game = SearchPlayer.position(game, color)
+        _check_size(self.evaluator, game.state)
+        planes = PLANE_MAKERS[self.evaluator.features](game.state)[None]
+        priors, _ = self.evaluator.evaluate(planes)
+        legal = game.legal_moves(color)
+        scores = np.where(legal, priors[0], -1.0)
+        return int(np.argmax(scores))
+
+
+class NetworkPlayer(SearchPlayer):
+    """PUCT with the network's priors and values (AlphaGo Zero's player)."""
+
+    name = "puct"
+    mixed = False
+
+    def __init__(self, config: PlayerConfig | None = None) -> None:
+        super().__init__(config)
+        self.network = _load_evaluator(self.config, self.name)
+        self.evaluator = self.network
+        if self.mixed:
+            policy = RolloutPolicy(self.config.rollout)
+            self.evaluator = MixedEvaluator(self.network, self.config.mix, policy)
+        seed = self.config.seed if self.config.seed is not None else 0
+        size = self.network.board_size
+        self.searcher = Search(self.evaluator, size, SearchConfig(batch_size=8, seed=seed))
+
+    def search(self, state: State, visits: int | None, seconds: float | None) -> SearchResult:
+        _check_size(self.network, state)
+        return self.searcher.run(state, visits=visits, seconds=seconds)
+
+
+class MixedPlayer(NetworkPlayer):
+    """AlphaGo's player: PUCT with network priors and leaf values mixing the value network
+    with a rollout, (1 - mix) * v + mix * z."""
+
+    name = "mixed"
+    mixed = True
+
+
 PLAYERS: dict[str, Callable[[PlayerConfig], Player]] = {
     "random": RandomPlayer,
     "mcts": MCTSPlayer,
     "puct-rollout": PUCTRolloutPlayer,
+    "policy": PolicyPlayer,
+    "puct": NetworkPlayer,
+    "mixed": MixedPlayer,
 }
 DEFAULT_PLAYER = "mcts"
 

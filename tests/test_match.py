@@ -25,6 +25,7 @@ from gtp.match import (
     MatchError,
     _Clock,
     format_summary,
+    gnugo_player_command,
     load_results,
     run_match,
     sgf_name,
@@ -394,4 +395,27 @@ def test_game_against_gnugo(tmp_path: Path, gnugo_path: str) -> None:
     assert r["reason"] in ("score", "resign"), r["detail"]
     if r["reason"] == "score":
         assert r["scorer"] == "gnugo" and r["detail"] == ""
+    _check_files(tmp_path / "out", report.records)
+
+
+@pytest.mark.gnugo
+def test_mcts_match_against_gnugo_level_1_on_9x9(tmp_path: Path, gnugo_path: str) -> None:
+    """A short real match in CI: the default engine, a small budget, both colours."""
+    mcts = shlex.join(
+        [sys.executable, "-m", "go_engine_cli.main", "gtp", "--visits", "1000", "--seed", "{seed}"]
+    )
+    config = MatchConfig(
+        a=mcts,
+        b=gnugo_player_command(level=1),
+        games=2,
+        size=9,
+        komi=7.5,
+        out=str(tmp_path / "out"),
+        scorer_level=1,
+    )
+    report = run_match(config, progress=False)
+    summary, _ = report.summary()
+    assert summary["games"] == 2
+    assert summary["a_as_black"]["games"] == 1 and summary["a_as_white"]["games"] == 1
+    assert summary["forfeits"] == {"A": {}, "B": {}}
     _check_files(tmp_path / "out", report.records)

@@ -1,0 +1,95 @@
+"""Checkpoints (training/checkpoint.py) and the network players behind GTP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from go_engine.features import agz_planes
+from go_engine.state import new_state
+from gtp.engine import EngineConfig, GTPEngine
+from gtp.players import PlayerConfig
+from training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from training.nets import NetConfig, PolicyValueNet
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory) -> Path:
+    torch.manual_seed(0)
+    net = PolicyValueNet(NetConfig(board_size=9, blocks=1, channels=8))
+    path = tmp_path_factory.mktemp("ckpt") / "net.pt"
+    save_checkpoint(path, net, step=7, metrics={"loss": 1.5}, info={"command": "test"})
+    return path
+
+
+def test_round_trip(model: Path) -> None:
+    ckpt = load_checkpoint(model)
+    assert ckpt.step == 7 and ckpt.metrics == {"loss": 1.5} and ckpt.info["command"] == "test"
+    torch.manual_seed(0)
+    again = PolicyValueNet(NetConfig(board_size=9, blocks=1, channels=8)).eval()
+    x = torch.from_numpy(agz_planes(new_state(9))[None])
+    with torch.no_grad():
+        assert torch.allclose(ckpt.net(x)[0], again(x)[0])
+
+
+def test_bad_checkpoints_name_the_file(tmp_path: Path, model: Path) -> None:
+    with pytest.raises(CheckpointError, match="missing.pt"):
+        load_checkpoint(tmp_path / "missing.pt")
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="junk.pt"):
+        load_checkpoint(junk)
+    doc = torch.load(model, weights_only=True)
+    doc["format"] = 99
+    future = tmp_path / "future.pt"
+    torch.save(doc, future)
+    with pytest.raises(CheckpointError, match="newer"):
+        load_checkpoint(future)
+    doc["format"] = 1
+    doc["net_config"]["channels"] = 16
+    wrong = tmp_path / "wrong.pt"
+    torch.save(doc, wrong)
+    with pytest.raises(CheckpointError, match="do not fit"):
+        load_checkpoint(wrong)
+
+
+def _engine(player: str, model: Path, **kw) -> GTPEngine:
+    cfg = PlayerConfig(seed=1, model=str(model), visits=40, **kw)
+    return GTPEngine(EngineConfig(size=9, player=player, player_config=cfg))
+
+
+@pytest.mark.parametrize("player", ["policy", "puct", "mixed"])
+def test_network_players_play_legal_moves(player: str, model: Path) -> None:
+    engine = _engine(player, model)
+    for _ in range(4):
+        for colour in ("b", "w"):
+            out = engine.handle(f"genmove {colour}")
+            assert out.startswith("= ") and out.split()[1] != "resign"
+    assert len(engine.game.moves) == 8
+
+
+def test_policy_player_takes_the_top_legal_prior(model: Path) -> None:
+    engine = _engine("policy", model)
+    engine.handle("play b E5")
+    move = engine.player.genmove(engine.game, 2)
+    priors, _ = engine.player.evaluator.evaluate(agz_planes(engine.game.state)[None])
+    legal = engine.game.legal_moves(2)
+    assert move == int(np.argmax(np.where(legal, priors[0], -1)))
+
+
+def test_network_size_and_missing_model(model: Path) -> None:
+    engine = _engine("puct", model)
+    engine.handle("boardsize 19")
+    out = engine.handle("genmove b")
+    assert out.startswith("?") and "9x9" in out
+    with pytest.raises(ValueError, match="--model"):
+        GTPEngine(EngineConfig(player="puct"))
+
+
+def test_puct_player_analyses(model: Path) -> None:
+    engine = _engine("puct", model)
+    out = engine.handle("lz-analyze 10")
+    assert out.startswith("=\ninfo move ")
