@@ -145,8 +145,12 @@ class SearchPlayer:
         opponent_passed = bool(game.moves) and game.moves[-1] == (game.pass_action, 3 - color)
         pass_wins = None
         if opponent_passed:
-            score, _ = estimated_score(game.state, seed=int(self.rng.integers(1 << 31)))
-            pass_wins = (score > 0) if color == BLACK else (score < 0)
+            # Passing ends the game: only when it wins both on the board as it stands
+            # (Tromp-Taylor) and with the dead stones that rollouts see taken off. Playing
+            # on to capture dead stones costs nothing under area scoring.
+            judged, _ = estimated_score(game.state, seed=int(self.rng.integers(1 << 31)))
+            sign = 1.0 if color == BLACK else -1.0
+            pass_wins = sign * judged > 0 and sign * game.area_score() > 0
         return choose_move(
             result,
             self.choice,
