@@ -383,9 +383,8 @@ def format_summary(s: dict[str, Any]) -> str:
         f"{s['games']} games: A won {s['a_wins']}, lost {s['a_losses']}"
         + (f", drew {s['draws']}" if s["draws"] else "")
         + f"; A's win rate {_pct(s['a_win_rate'])} (95% CI {_pct(lo)} .. {_pct(hi)})",
-        f"Elo difference A - B: {_elo(s.get('a_elo'))} "
-        f"(95% CI {_elo((s.get('a_elo_ci95') or [None, None])[0])} .. "
-        f"{_elo((s.get('a_elo_ci95') or [None, None])[1])})",
+        f"Elo difference A - B: {_elo(s.get('a_elo'), s['a_win_rate'])} "
+        f"(95% CI {_elo(s['a_elo_ci95'][0], lo)} .. {_elo(s['a_elo_ci95'][1], hi)})",
     ]
     for label, key in (("Black", "a_as_black"), ("White", "a_as_white")):
         c = s[key]
@@ -421,8 +420,11 @@ def format_summary(s: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _elo(x: float | None) -> str:
-    return "-inf/+inf" if x is None else f"{x:+.0f}"
+def _elo(x: float | None, score: float | None) -> str:
+    """An Elo difference for text; None stands for a score of 0 (-inf) or 1 (+inf)."""
+    if x is None:
+        return "-" if score is None else "-inf" if score <= 0.5 else "+inf"
+    return f"{x:+.0f}"
 
 
 # ----------------------------------------------------------------------------- files

@@ -127,3 +127,24 @@ def test_dead_stones_agree_with_gnugo(engine: GTPClient, gnugo_path: str) -> Non
             theirs = set(gnugo.send(f"final_status_list {status}").split())
             assert ours == theirs, status
         assert engine.send("final_score") == gnugo.send("final_score")
+
+
+@pytest.mark.gnugo
+def test_dead_check_tool(tmp_path: Path, gnugo_path: str) -> None:
+    import json
+
+    from go_engine import Game
+    from go_engine.coords import gtp_to_action
+    from go_engine.sgf_io import write_sgf
+    from gtp.dead_check import compare
+
+    game = Game(9)
+    game.set_komi(7.5)
+    for move in FINISHED:
+        colour, vertex = move.split()
+        game.play(gtp_to_action(vertex, 9), 1 if colour == "b" else 2)
+    write_sgf(game, tmp_path / "game_0001.sgf", result="B+1.5")
+    record = {"game": 0, "reason": "score", "sgf": "game_0001.sgf"}
+    (tmp_path / "results.jsonl").write_text(json.dumps(record) + "\n")
+    (row,) = compare(tmp_path, gnugo_path)
+    assert row["agree"] and set(row["gnugo_dead"]) == DEAD
