@@ -261,8 +261,9 @@ def wilson_interval(successes: float, n: int, z: float = Z95) -> tuple[float, fl
 
 
 def elo_difference(score: float) -> float | None:
-    """Elo difference that makes `score` (0..1) the expected score; None at 0 or 1."""
-    if not 0.0 < score < 1.0:
+    """Elo difference that makes `score` (0..1) the expected score; None at 0 or 1 (within
+    rounding: a Wilson bound for 0 wins comes out as 1e-17, not 0)."""
+    if not 1e-9 < score < 1.0 - 1e-9:
         return None
     return -400.0 * math.log10(1.0 / score - 1.0)
 
