@@ -192,13 +192,19 @@ def board_to_text(board: np.ndarray) -> str:
     return "\n".join(lines)
 
 
+def max_fixed_handicap(size: int) -> int:
+    """Most stones GTP's fixed placement allows: none below 7x7, 4 on 7x7 and even sizes,
+    9 on odd sizes from 9x9."""
+    size = _check_size(size)
+    return 0 if size < 7 else 4 if size == 7 or size % 2 == 0 else 9
+
+
 def handicap_points(size: int, stones: int) -> list[int]:
     """Actions of GTP's fixed handicap placement: corners first, then the sides' midpoints and
     the centre on odd boards. Allowed from 7x7 up: 2 to 4 stones on 7x7 and even sizes, 2 to 9
     on odd sizes from 9x9; anything else raises ValueError."""
     size = _check_size(size)
-    limit = 0 if size < 7 else 4 if size == 7 or size % 2 == 0 else 9
-    if not 2 <= stones <= limit:
+    if not 2 <= stones <= max_fixed_handicap(size):
         raise ValueError(f"{stones} fixed handicap stones are not allowed on {size}x{size}")
     edge = 2 if size <= 12 else 3
     lo, hi, mid = size - 1 - edge, edge, size // 2  # rows: lo is the lower line (row index)

@@ -21,7 +21,7 @@ from go_engine.board import copy_state
 from go_engine.playout import default_max_moves
 from go_engine.rng import make_rng
 from go_engine.rollout_policy import RolloutPolicy
-from go_engine.search_result import SearchResult, lower_confidence_bound
+from go_engine.search_result import SearchResult
 from go_engine.state import M_N, State
 from go_engine.tree import (
     EXPANDED,
@@ -30,11 +30,10 @@ from go_engine.tree import (
     bytes_per_node,
     child_lines,
     clear,
-    follow,
+    keep_subtree,
     moves_between,
     new_tree,
     principal_variation,
-    reroot,
 )
 
 
@@ -76,12 +75,7 @@ class _Worker:
         self.work: State | None = None
 
     def keep(self, actions: list[int] | None) -> None:
-        node = -1 if actions is None else follow(self.tree, actions)
-        if node < 0:
-            clear(self.tree)
-        elif node > 0:
-            reroot(self.spare, self.tree, node)
-            self.tree, self.spare = self.spare, self.tree
+        self.tree, self.spare = keep_subtree(self.tree, self.spare, actions)
 
     def run(
         self,
@@ -239,19 +233,15 @@ class MCTS:
         # The heuristic prior values (-1 .. 1, 0 even) as a distribution, for reports.
         weight = 1.0 + prior[acts]
         prior[acts] = weight / max(weight.sum(), 1e-9)
-        nv = n[acts]
-        safe = np.maximum(nv, 1)
-        mean = np.where(nv > 0, w[acts] / safe, 0.0)
-        msq = np.where(nv > 0, sq[acts] / safe, 0.0)
         best = self.workers[int(np.argmax([wk.tree.visits[0] for wk in self.workers]))]
-        return SearchResult(
-            actions=acts,
-            visits=nv,
-            values=mean,
-            priors=prior[acts],
-            lcb=lower_confidence_bound(mean, msq, nv),
-            root_visits=root_n,
-            root_value=-root_w / root_n if root_n else 0.0,
+        return SearchResult.from_sums(
+            acts,
+            n[acts],
+            w[acts],
+            sq[acts],
+            prior[acts],
+            root_n,
+            root_w,
             simulations=simulations,
             seconds=seconds,
             pv=principal_variation(best.tree),

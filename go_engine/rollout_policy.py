@@ -23,6 +23,7 @@ The weights are a float32 array of N_WEIGHTS entries so the search can take them
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,7 @@ import numpy as np
 from numba import njit
 
 from go_engine.board import _atari_liberty, _in_atari, _only_liberty_is, _place
+from go_engine.files import atomic_write
 from go_engine.jit import HOT, INLINE
 from go_engine.playout import _playout_ok, _random_point, _self_atari
 from go_engine.rng import rand_below, rand_float
@@ -87,10 +89,9 @@ class RolloutPolicy:
 
     def save(self, path: str | Path) -> None:
         """Write mode and weights to an .npz file (atomically)."""
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, mode=np.array(self.mode), weights=self.weights)
-        tmp.replace(path)
+        buffer = io.BytesIO()
+        np.savez(buffer, mode=np.array(self.mode), weights=self.weights)
+        atomic_write(path, buffer.getvalue())
 
     @classmethod
     def load(cls, path: str | Path) -> RolloutPolicy:
@@ -198,25 +199,10 @@ def _shape_point(st: State, last: int, c: int, rng: np.ndarray, shapes: np.ndarr
     if last < 0:
         return -1
     w = st.meta[M_W]
+    around = (-w, w, -1, 1, -w - 1, -w + 1, w - 1, w + 1)
     start = rand_below(rng, 8)
     for j in range(8):
-        k = (start + j) & 7
-        if k == 0:
-            q = last - w
-        elif k == 1:
-            q = last + w
-        elif k == 2:
-            q = last - 1
-        elif k == 3:
-            q = last + 1
-        elif k == 4:
-            q = last - w - 1
-        elif k == 5:
-            q = last - w + 1
-        elif k == 6:
-            q = last + w - 1
-        else:
-            q = last + w + 1
+        q = last + around[(start + j) & 7]
         if st.board[q] != EMPTY:
             continue
         code = _raw_pattern(st, q)

@@ -25,7 +25,7 @@ from go_engine.board import copy_state
 from go_engine.evaluator import Evaluator
 from go_engine.playout import default_max_moves
 from go_engine.rng import make_rng
-from go_engine.search_result import SearchResult, lower_confidence_bound
+from go_engine.search_result import SearchResult
 from go_engine.state import M_N, State
 from go_engine.tree import (
     EXPANDED,
@@ -34,7 +34,7 @@ from go_engine.tree import (
     bytes_per_node,
     child_lines,
     clear,
-    follow,
+    keep_subtree,
     moves_between,
     new_tree,
     principal_variation,
@@ -142,26 +142,14 @@ class Search:
         root; allocate scratch states of the right history capacity."""
         if int(state.meta[M_N]) != self.size:
             raise ValueError(f"this search is for {self.size}x{self.size}, not {state.meta[M_N]}")
-        old = self._root
-        kept = False
-        if self.config.reuse_tree and old is not None:
-            kept = self._descend_to(old, state)
-        if not kept:
-            self.reset()
+        moves = None
+        if self.config.reuse_tree and self._root is not None:
+            moves = moves_between(self._root, state)
+        self.tree, self._spare = keep_subtree(self.tree, self._spare, moves)
         self._root = copy_state(state)
         if self._work is None or self._work.hist.shape[0] != state.hist.shape[0]:
             self._work = copy_state(state)
             self._rwork = copy_state(state)
-
-    def _descend_to(self, old: State, new: State) -> bool:
-        moves = moves_between(old, new)
-        node = -1 if moves is None else follow(self.tree, moves)
-        if node < 0:
-            return False
-        if node > 0:
-            reroot(self._spare, self.tree, node)
-            self.tree, self._spare = self._spare, self.tree
-        return True
 
     # -- the two halves of a round, for run() and run_many()
     def _collect(self, budget: int) -> int:
@@ -280,21 +268,15 @@ class Search:
         if t.status[0] != EXPANDED:
             k = 0
         sl = slice(f, f + k)
-        n = t.visits[sl].astype(np.int64)
-        safe = np.maximum(n, 1)
-        mean = np.where(n > 0, t.wsum[sl] / safe, 0.0)
-        sq = np.where(n > 0, t.wsq[sl] / safe, 0.0)
-        root_n = int(t.visits[0])
-        root_v = float(-t.wsum[0] / root_n) if root_n else 0.0
         stats = self.batch.stats
-        return SearchResult(
-            actions=t.move[sl].astype(np.int64),
-            visits=n,
-            values=mean,
-            priors=t.prior[sl].astype(np.float64),
-            lcb=lower_confidence_bound(mean, sq, n),
-            root_visits=root_n,
-            root_value=root_v,
+        return SearchResult.from_sums(
+            t.move[sl],
+            t.visits[sl],
+            t.wsum[sl],
+            t.wsq[sl],
+            t.prior[sl],
+            int(t.visits[0]),
+            float(t.wsum[0]),
             simulations=self._done,
             seconds=seconds,
             pv=principal_variation(t),

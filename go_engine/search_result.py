@@ -41,6 +41,36 @@ class SearchResult:
     pvs: list[list[int]] = field(default_factory=list)  # per child: its move and best reply line
     extra: dict = field(default_factory=dict)  # engine-specific counters
 
+    @classmethod
+    def from_sums(
+        cls,
+        actions: np.ndarray,
+        visits: np.ndarray,
+        wsum: np.ndarray,
+        wsq: np.ndarray,
+        priors: np.ndarray,
+        root_visits: int,
+        root_wsum: float,
+        **rest,
+    ) -> SearchResult:
+        """Build a result from the root children's visit counts and value sums (values for
+        the player to move at the root, as the trees store them); `rest` are the other
+        fields (simulations, seconds, pv, pvs, extra)."""
+        n = np.asarray(visits, np.int64)
+        safe = np.maximum(n, 1)
+        mean = np.where(n > 0, wsum / safe, 0.0)
+        sq_mean = np.where(n > 0, wsq / safe, 0.0)
+        return cls(
+            actions=np.asarray(actions, np.int64),
+            visits=n,
+            values=mean,
+            priors=np.asarray(priors, np.float64),
+            lcb=lower_confidence_bound(mean, sq_mean, n),
+            root_visits=int(root_visits),
+            root_value=-root_wsum / root_visits if root_visits else 0.0,
+            **rest,
+        )
+
     @property
     def best_index(self) -> int:
         """The most-visited child (ties: higher value)."""

@@ -225,6 +225,19 @@ def follow(tree: Tree, actions: list[int]) -> int:
     return node
 
 
+def keep_subtree(tree: Tree, spare: Tree, actions: list[int] | None) -> tuple[Tree, Tree]:
+    """Tree reuse between moves: the subtree reached by `actions` becomes the root (copied
+    into `spare`, which is returned as the new tree); with no such subtree (or `actions` None)
+    the tree is cleared. Returns (tree, spare) to keep using."""
+    node = -1 if actions is None else follow(tree, actions)
+    if node < 0:
+        clear(tree)
+    elif node > 0:
+        reroot(spare, tree, node)
+        return spare, tree
+    return tree, spare
+
+
 def principal_variation(tree: Tree, node: int = 0, limit: int = 30) -> list[int]:
     """The most-visited line of actions below `node`."""
     out: list[int] = []

@@ -27,6 +27,7 @@ from go_engine.coords import (
     board_to_text,
     gtp_to_action,
     handicap_points,
+    max_fixed_handicap,
 )
 from go_engine.game import Game, IllegalMoveError
 from go_engine.ownership import dead_stones, estimated_score, mc_ownership
@@ -219,10 +220,7 @@ class GTPEngine:
             if genmove:
                 self.player.seconds_override = self._time_budget(color)
                 move = self.player.genmove(self.game, color, report, req.interval)
-                if move >= 0:
-                    self.game.play(move, color)
-                word = "resign" if move < 0 else action_to_gtp(move, self.game.size)
-                out.write(f"play {word}\n")
+                out.write(f"play {self._commit(color, move)}\n")
             else:
                 while True:
                     report(self.player.search(position.state, None, req.interval))
@@ -345,19 +343,18 @@ class GTPEngine:
                 return a
         return move
 
-    def cmd_genmove(self, args: list[str]) -> str:
-        color, move = self._generate(args, "genmove COLOR")
+    def _commit(self, color: int, move: int) -> str:
+        """Play a generated move (unless it is a resignation) and answer its vertex."""
         if move < 0:
             return "resign"
         self.game.play(move, color)
         return action_to_gtp(move, self.game.size)
 
+    def cmd_genmove(self, args: list[str]) -> str:
+        return self._commit(*self._generate(args, "genmove COLOR"))
+
     def cmd_kgs_genmove_cleanup(self, args: list[str]) -> str:
-        color, move = self._generate(args, "kgs-genmove_cleanup COLOR", cleanup=True)
-        if move < 0:
-            return "resign"
-        self.game.play(move, color)
-        return action_to_gtp(move, self.game.size)
+        return self._commit(*self._generate(args, "kgs-genmove_cleanup COLOR", cleanup=True))
 
     def cmd_reg_genmove(self, args: list[str]) -> str:
         _, move = self._generate(args, "reg_genmove COLOR")
@@ -476,10 +473,9 @@ class GTPEngine:
         n = self.game.size
         if count < 2 or count > n * n - 1:
             raise GTPCommandError("invalid handicap")
-        limit = 0 if n < 7 else 4 if n == 7 or n % 2 == 0 else 9
-        actions = handicap_points(n, min(count, limit)) if limit >= 2 else []
-        if not actions:
-            actions = [0, n * n - 1] if count >= 2 else []
+        limit = max_fixed_handicap(n)
+        # Below 7x7 there are no fixed points: two opposite corners will do.
+        actions = handicap_points(n, min(count, limit)) if limit else [0, n * n - 1]
         self._place_handicap(actions)
         return " ".join(action_to_gtp(a, n) for a in actions)
 
