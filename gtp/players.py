@@ -21,6 +21,7 @@ from go_engine.features import agz_planes, extended_planes
 from go_engine.game import Game
 from go_engine.mcts import MCTS, MCTSConfig
 from go_engine.ownership import estimated_score
+from go_engine.rollout_policy import MODES as ROLLOUT_MODES
 from go_engine.rollout_policy import RolloutPolicy
 from go_engine.search import Search, SearchConfig
 from go_engine.search_result import MoveChoice, SearchResult, choose_move
@@ -46,6 +47,22 @@ class PlayerConfig:
     rollout: str = "light"  # rollout policy of the searches that play rollouts
     model: str | None = None  # checkpoint of the network players
     mix: float = 0.5  # lambda of the mixed player: the rollouts' share of a leaf's value
+
+    def __post_init__(self) -> None:
+        # Checked here, so that `go-engine gtp` refuses bad options at start-up rather than
+        # at the first genmove.
+        if self.visits is not None and self.visits < 1:
+            raise ValueError(f"visits must be at least 1, not {self.visits}")
+        if self.seconds is not None and not self.seconds > 0:
+            raise ValueError(f"seconds must be positive, not {self.seconds}")
+        if self.threads < 1:
+            raise ValueError(f"threads must be at least 1, not {self.threads}")
+        if not 0.0 <= self.mix <= 1.0:
+            raise ValueError(f"mix must lie in [0, 1], not {self.mix}")
+        if self.rollout not in ROLLOUT_MODES:
+            raise ValueError(
+                f"rollout must be one of {sorted(ROLLOUT_MODES)}, not {self.rollout!r}"
+            )
 
 
 DEFAULT_VISITS = 10_000  # a search player's budget when neither visits nor seconds is given

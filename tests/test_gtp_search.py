@@ -72,3 +72,27 @@ def test_time_commands_set_the_budget() -> None:
 def test_player_classes_are_registered() -> None:
     assert MCTSPlayer(PlayerConfig(visits=10)).name == "mcts"
     assert PUCTRolloutPlayer(PlayerConfig(visits=10)).name == "puct-rollout"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"visits": 0}, {"seconds": 0.0}, {"threads": 0}, {"mix": 1.5}, {"rollout": "heavy"}],
+)
+def test_bad_player_options_are_refused_at_start(options: dict) -> None:
+    with pytest.raises(ValueError):
+        PlayerConfig(**options)
+
+
+def test_gtp_command_line_refuses_bad_options() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "go_engine_cli.main", "gtp", "--threads", "0"],
+        input="name\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2 and "threads must be at least 1" in out.stderr
+    assert out.stdout == ""
