@@ -1,18 +1,30 @@
-"""Policy-value networks in the style of AlphaGo Zero.
+"""Policy-value networks: AlphaGo Zero's residual tower and AlphaGo's plain convolutional net.
 
-`PolicyValueNet(NetConfig(...))` is a residual tower over the feature planes of
-`go_engine.features`, with two heads:
+`PolicyValueNet(NetConfig(...))` is a tower over the feature planes of `go_engine.features`
+with a policy and a value head, and optionally ownership and score heads:
 
-    stem      3x3 conv (C_in -> channels) -> BN -> ReLU
-    tower     `blocks` residual blocks: 3x3 conv -> BN -> ReLU -> 3x3 conv -> BN, + input, ReLU
-    policy    1x1 conv (-> policy_channels) -> BN -> ReLU -> linear to N*N+1 logits
-    value     1x1 conv (-> value_channels) -> BN -> ReLU -> linear to value_hidden -> ReLU
-              -> linear to 1 -> tanh
+    arch "resnet" (AlphaGo Zero)
+      stem      3x3 conv (C_in -> channels) -> BN -> ReLU
+      tower     `blocks` residual blocks: 3x3 conv -> BN -> ReLU -> 3x3 conv -> BN, + input, ReLU
+    arch "plain" (AlphaGo's SL policy network: a deep CNN without skip connections)
+      stem      5x5 conv (C_in -> channels) -> BN -> ReLU
+      tower     `blocks` layers of 3x3 conv -> BN -> ReLU
+    heads
+      policy    1x1 conv (-> policy_channels) -> BN -> ReLU -> linear to N*N+1 logits
+      value     1x1 conv (-> value_channels) -> BN -> ReLU -> linear to value_hidden -> ReLU
+                -> linear to 1 -> tanh
+      ownership (optional) 1x1 conv to 1 plane -> tanh: +1 own, -1 the opponent's at the end
+      score     (optional) from the value head's hidden layer: final area margin for the
+                player to move, in points / N (so targets stay near [-1, 1] on every size)
+
+The batch norm keeps AlphaGo's 13-layer plain net trainable on a CPU budget; AlphaGo itself
+(2016) had none.
 
 `forward(x)` takes float32[B, in_planes, N, N] and returns `(policy_logits, value)`:
 float[B, N*N+1] logits over the actions (row-major points, then pass, as everywhere in
 `go_engine`) and float[B] values in [-1, 1] for the player to move. The logits are raw: apply
-softmax for probabilities or `cross_entropy` for training.
+softmax for probabilities or `cross_entropy` for training. `outputs(x)` returns a dict with
+"policy", "value" and, where the heads exist, "ownership" (float[B, N, N]) and "score" (float[B]).
 
 AlphaGo Zero's nets were 19 or 39 blocks of 256 channels, with 2 policy and 1 value channel
 and 256 hidden value units; the defaults here are a smaller tower of the same shape.
@@ -34,6 +46,8 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 # Feature sets of `go_engine.features` and their plane counts (AGZ_PLANES, EXTENDED_PLANES).
 FEATURE_PLANES = {"agz": 17, "extended": 21}
+ARCHS = ("resnet", "plain")
+_FLAGS = ("ownership_head", "score_head")
 
 
 def features_for_planes(in_planes: int) -> str:
@@ -57,6 +71,10 @@ class NetConfig:
     policy_channels  filters of the policy head's 1x1 convolution
     value_channels   filters of the value head's 1x1 convolution
     value_hidden     hidden units of the value head
+    arch             "resnet" (residual blocks of two convolutions) or "plain" (one 3x3
+                     convolution per block, 5x5 stem, no skip connections)
+    ownership_head   add the ownership head
+    score_head       add the score head
     """
 
     board_size: int = 19
@@ -66,10 +84,21 @@ class NetConfig:
     policy_channels: int = 2
     value_channels: int = 1
     value_hidden: int = 256
+    arch: str = "resnet"
+    ownership_head: bool = False
+    score_head: bool = False
 
     def __post_init__(self) -> None:
+        if self.arch not in ARCHS:
+            raise ValueError(f"unknown architecture {self.arch!r}; known: {', '.join(ARCHS)}")
         for f in fields(self):
             value = getattr(self, f.name)
+            if f.name == "arch":
+                continue
+            if f.name in _FLAGS:
+                if not isinstance(value, bool):
+                    raise TypeError(f"NetConfig.{f.name} must be a bool, not {value!r}")
+                continue
             if not isinstance(value, int) or isinstance(value, bool):
                 raise TypeError(f"NetConfig.{f.name} must be an int, not {value!r}")
             low = 0 if f.name == "blocks" else 1
@@ -86,7 +115,7 @@ class NetConfig:
         """The feature set the input planes come from ("agz" or "extended")."""
         return features_for_planes(self.in_planes)
 
-    def to_dict(self) -> dict[str, int]:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
@@ -131,6 +160,17 @@ class ResidualBlock(nn.Module):
         return torch.relu(x + self.b(torch.relu(self.a(x))))
 
 
+class PlainLayer(nn.Module):
+    """One layer of the plain tower: 3x3 conv -> BN -> ReLU."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.a = ConvBN(channels, channels, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.a(x))
+
+
 class PolicyValueNet(nn.Module):
     """AlphaGo Zero style residual policy-value network; see the module docstring."""
 
@@ -139,27 +179,49 @@ class PolicyValueNet(nn.Module):
         self.config = config if config is not None else NetConfig()
         c = self.config
         points = c.board_size * c.board_size
-        self.stem = ConvBN(c.in_planes, c.channels, 3)
-        self.tower = nn.Sequential(*(ResidualBlock(c.channels) for _ in range(c.blocks)))
+        if c.arch == "plain":
+            self.stem = ConvBN(c.in_planes, c.channels, 5)
+            self.tower = nn.Sequential(*(PlainLayer(c.channels) for _ in range(c.blocks)))
+        else:
+            self.stem = ConvBN(c.in_planes, c.channels, 3)
+            self.tower = nn.Sequential(*(ResidualBlock(c.channels) for _ in range(c.blocks)))
         self.policy_conv = ConvBN(c.channels, c.policy_channels, 1)
         self.policy_fc = nn.Linear(c.policy_channels * points, c.num_actions)
         self.value_conv = ConvBN(c.channels, c.value_channels, 1)
         self.value_fc1 = nn.Linear(c.value_channels * points, c.value_hidden)
         self.value_fc2 = nn.Linear(c.value_hidden, 1)
+        self.ownership_conv = nn.Conv2d(c.channels, 1, 1) if c.ownership_head else None
+        self.score_fc = nn.Linear(c.value_hidden, 1) if c.score_head else None
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(policy logits [B, N*N+1], value [B] in [-1, 1]) for planes [B, in_planes, N, N]."""
+    def _check_input(self, x: torch.Tensor) -> None:
         c = self.config
         if x.dim() != 4 or tuple(x.shape[1:]) != (c.in_planes, c.board_size, c.board_size):
             want = f"[B, {c.in_planes}, {c.board_size}, {c.board_size}]"
             raise ValueError(f"input must have shape {want}, not {list(x.shape)}")
+
+    def _trunk(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(tower output, policy logits, value head hidden layer)."""
+        self._check_input(x)
         h = self.tower(torch.relu(self.stem(x)))
         p = torch.relu(self.policy_conv(h)).flatten(1)
         logits = self.policy_fc(p)
         v = torch.relu(self.value_conv(h)).flatten(1)
-        v = torch.relu(self.value_fc1(v))
-        value = torch.tanh(self.value_fc2(v)).squeeze(1)
-        return logits, value
+        return h, logits, torch.relu(self.value_fc1(v))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(policy logits [B, N*N+1], value [B] in [-1, 1]) for planes [B, in_planes, N, N]."""
+        _, logits, hidden = self._trunk(x)
+        return logits, torch.tanh(self.value_fc2(hidden)).squeeze(1)
+
+    def outputs(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Every head's output: policy, value, and ownership / score where configured."""
+        h, logits, hidden = self._trunk(x)
+        out = {"policy": logits, "value": torch.tanh(self.value_fc2(hidden)).squeeze(1)}
+        if self.ownership_conv is not None:
+            out["ownership"] = torch.tanh(self.ownership_conv(h)).squeeze(1)
+        if self.score_fc is not None:
+            out["score"] = self.score_fc(hidden).squeeze(1)
+        return out
 
     def fuse_batchnorm_(self) -> PolicyValueNet:
         """Fold every batch norm into its convolution, in place; the net must be in eval mode.
