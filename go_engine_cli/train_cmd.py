@@ -1,0 +1,19 @@
+"""`go-engine train ...`: the trainers, one module per kind of training."""
+
+from __future__ import annotations
+
+import argparse
+
+from go_engine_cli.group import add_group, run_group
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "sl": ("go_engine_cli.train_sl", "supervised policy/value network from SGF games"),
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_group(parser, "train", COMMANDS)
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_group(args)
