@@ -11,14 +11,16 @@ result. Three policies, chosen by `RolloutPolicy.mode`:
                else a point next to the previous move matching one of MoGo's 3x3 shapes (hane,
                cut, edge moves; `shapes.py`); else uniform. Moves that put a chain of two or
                more stones into atari are skipped at every stage.
-    "weights"  AlphaGo-style linear softmax: each candidate p scores
-                   w[pattern(p)] + w_capture * captures(p) + w_escape * saves_atari(p)
-                       + w_near * next_to_previous_move(p)
-               where pattern(p) is the 3x3 neighbourhood seen by the mover (8 neighbours,
-               each empty / own / opponent / edge: 4^8 codes). All-zero weights are uniform.
+    "weights"  AlphaGo's rollout policy (Silver et al. 2016): a linear softmax over the
+               candidate moves, each scoring the summed weights of its active features:
+               non-response 3x3 patterns with liberty counts, response patterns (the
+               12-point diamond around the previous move), neighbour of the previous move,
+               capture, save atari, self-atari, atari (`rollout_features.py`, which also
+               keeps the scores incrementally). All-zero weights are uniform.
 
 The weights are a float32 array of N_WEIGHTS entries so the search can take them into Numba;
-`training` learns them (AlphaGo's rollout policy) and saves them with `RolloutPolicy.save`.
+`training/rollout_train.py` learns them from expert games, `RolloutPolicy.save` writes them and
+`RolloutPolicy.shipped()` loads the trained 19x19 weights shipped in go_engine/data.
 """
 
 from __future__ import annotations
@@ -29,13 +31,15 @@ from pathlib import Path
 
 import numpy as np
 from numba import njit
+from numba.cpython.unsafe.numbers import trailing_zeros
 
-from go_engine.board import _atari_liberty, _in_atari, _only_liberty_is, _place
+from go_engine.board import _atari_liberty, _in_atari, _place
 from go_engine.files import atomic_write
 from go_engine.jit import HOT, INLINE
-from go_engine.playout import _playout_ok, _random_point, _self_atari
+from go_engine.playout import _light_ok, _playout_ok, _random_point
 from go_engine.rng import rand_below, rand_float
-from go_engine.shapes import N_PATTERNS, SHAPE_WORDS, shape_table
+from go_engine.rollout_features import N_WEIGHTS, feature_logit, weights_rollout
+from go_engine.shapes import SHAPE_WORDS, shape_table
 from go_engine.state import (
     BLACK,
     EMPTY,
@@ -54,11 +58,7 @@ ROLLOUT_RANDOM = 0
 ROLLOUT_LIGHT = 1
 ROLLOUT_WEIGHTS = 2
 MODES = {"random": ROLLOUT_RANDOM, "light": ROLLOUT_LIGHT, "weights": ROLLOUT_WEIGHTS}
-
-W_CAPTURE = N_PATTERNS
-W_ESCAPE = N_PATTERNS + 1
-W_NEAR = N_PATTERNS + 2
-N_WEIGHTS = N_PATTERNS + 3
+SHIPPED_PATH = Path(__file__).parent / "data" / "rollout19.npz"
 
 
 @dataclass(frozen=True)
@@ -87,10 +87,15 @@ class RolloutPolicy:
     def code(self) -> int:
         return MODES[self.mode]
 
+    @classmethod
+    def shipped(cls) -> RolloutPolicy:
+        """The trained 19x19 weights shipped with the package (go_engine/data/rollout19.npz)."""
+        return cls.load(SHIPPED_PATH)
+
     def save(self, path: str | Path) -> None:
-        """Write mode and weights to an .npz file (atomically)."""
+        """Write mode and weights to an .npz file (atomically, compressed)."""
         buffer = io.BytesIO()
-        np.savez(buffer, mode=np.array(self.mode), weights=self.weights)
+        np.savez_compressed(buffer, mode=np.array(self.mode), weights=self.weights)
         atomic_write(path, buffer.getvalue())
 
     @classmethod
@@ -195,50 +200,44 @@ def _raw_pattern(st: State, p: int) -> int:
 @njit(**INLINE)
 def _shape_point(st: State, last: int, c: int, rng: np.ndarray, shapes: np.ndarray) -> int:
     """A point next to the previous move (8 neighbours, visited from a random one on) whose
-    3x3 shape is in the table, legal and no self-atari; -1 if none."""
+    3x3 shape is in the table, legal and no self-atari; -1 if none.
+
+    The shape test of all 8 neighbours is done first, without branches, into a bit mask (the
+    tests' outcomes are unpredictable, so branching on each cost more than the test itself);
+    then only the matching points are tried, in the same order as a plain scan from `start`.
+    """
     if last < 0:
         return -1
+    board = st.board
     w = st.meta[M_W]
     around = (-w, w, -1, 1, -w - 1, -w + 1, w - 1, w + 1)
     start = rand_below(rng, 8)
-    for j in range(8):
-        q = last + around[(start + j) & 7]
-        if st.board[q] != EMPTY:
-            continue
-        code = _raw_pattern(st, q)
-        if (int(shapes[code >> 4]) >> (code & 15)) & 1 == 0:
-            continue
-        if _playout_ok(st, q, c) and not _self_atari(st, q, c):
+    mask = 0
+    for d in range(8):
+        q = last + around[d]
+        empty = board[q] == EMPTY
+        # A non-empty neighbour may be on the border, where its 3x3 would read outside the
+        # board: read the previous move's own (interior) 3x3 instead and mask the bit off.
+        code = _raw_pattern(st, q if empty else last)
+        hit = (int(shapes[code >> 4]) >> (code & 15)) & 1
+        mask |= (hit & int(empty)) << d
+    if mask == 0:
+        return -1
+    rot = ((mask >> start) | (mask << (8 - start))) & 255  # bit i: direction start + i
+    while rot != 0:
+        i = trailing_zeros(rot)
+        q = last + around[(start + i) & 7]
+        if _light_ok(st, q, c):
             return q
+        rot &= rot - 1
     return -1
 
 
 @njit(**HOT)
 def move_logit(st: State, p: int, c: int, last: int, weights: np.ndarray) -> float:
-    """The linear-softmax score of candidate p for colour c (previous move at `last`)."""
-    w = st.meta[M_W]
-    s = weights[_pattern(st, p, c)]
-    capture = False
-    escape = False
-    for q in (p - 1, p + 1, p - w, p + w):
-        v = st.board[q]
-        if v == EMPTY or v == WALL:
-            continue
-        if _only_liberty_is(st, st.head[q], p):
-            if v == c:
-                escape = True
-            else:
-                capture = True
-    if capture:
-        s += weights[W_CAPTURE]
-    if escape:
-        s += weights[W_ESCAPE]
-    if last >= 0:
-        dr = abs(p // w - last // w)
-        dc = abs(p % w - last % w)
-        if dr <= 1 and dc <= 1:
-            s += weights[W_NEAR]
-    return s
+    """The linear-softmax score of candidate p for colour c (previous move at `last`): the sum
+    of the weights of its active features (`rollout_features.feature_logit`)."""
+    return feature_logit(st, p, c, last, weights)
 
 
 @njit(**HOT)
@@ -292,6 +291,8 @@ def rollout(
     """Play `st` to the end with the given policy; `last` is the padded point of the move
     before (or -1). The actions played (pass = N*N) go into `moves`; returns their number.
     `cand` (int32) and `score` (float64) are scratch of N*N entries. Leaves `st` in fast mode."""
+    if mode == ROLLOUT_WEIGHTS:  # incremental scores (the loop's weights branch is the reference)
+        return weights_rollout(st, rng, max_moves, weights, last, moves, cand, score)
     st.meta[M_FAST] = 1
     nn = st.meta[M_N] * st.meta[M_N]
     cap = min(max_moves, moves.shape[0])

@@ -30,6 +30,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from go_engine_cli.bench_search import add_arguments as add_search
 
     add_search(sub)
+    from go_engine_cli.bench_nn import add_arguments as add_nn
+
+    add_nn(sub)
+    from go_engine_cli import bench_rollout
+
+    r = sub.add_parser("rollout", help="rollout moves/s: trained weights, light and random")
+    bench_rollout.add_arguments(r)
 
 
 def machine() -> dict:
@@ -205,4 +212,17 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(to_jsonable(result), indent=2))
         else:
             print_search(result)
+    elif args.bench == "nn":
+        from go_engine_cli.bench_nn import print_nn, run_nn
+        from go_engine_cli.bench_search import to_jsonable
+
+        result = run_nn(args)
+        if args.json:
+            print(json.dumps(to_jsonable(result), indent=2))
+        else:
+            print_nn(result)
+    elif args.bench == "rollout":
+        from go_engine_cli import bench_rollout
+
+        return bench_rollout.run(args)
     return 0

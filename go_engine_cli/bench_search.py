@@ -109,32 +109,39 @@ def bench_puct_rollout(size: int, repeats: int, seconds: float) -> dict:
 def bench_network(
     size: int, repeats: int, seconds: float, batch: int, blocks: int, channels: int
 ) -> dict:
-    """Search with a small net against the net's raw batched throughput, alternating the two
-    measurements so that machine noise hits both alike."""
+    """Search with a small random net (seeded) against the net's raw batched throughput."""
     import torch
 
-    from go_engine.search import Search, SearchConfig
-    from go_engine.state import new_state
     from training.nets import NetConfig, PolicyValueNet
-    from training.torch_evaluator import TorchEvaluator, raw_throughput
+    from training.torch_evaluator import TorchEvaluator
 
     torch.manual_seed(0)
     net = PolicyValueNet(NetConfig(board_size=size, blocks=blocks, channels=channels))
-    ev = TorchEvaluator(net)
+    row = search_vs_raw(TorchEvaluator(net), size, repeats, seconds, batch)
+    return {"net": f"{blocks} blocks x {channels} channels", **row}
+
+
+def search_vs_raw(evaluator, size: int, repeats: int, seconds: float, batch: int) -> dict:
+    """PUCT's visits/s with `evaluator` (leaves batched `batch` at a time, no cache) against
+    the evaluator's raw throughput at the same batch size, alternating the two measurements so
+    that machine noise hits both alike. Also used by `go-engine bench nn`."""
+    from go_engine.search import Search, SearchConfig
+    from go_engine.state import new_state
+    from training.torch_evaluator import raw_throughput
+
     # No cache: every leaf goes to the network, as the raw rate assumes.
     cfg = SearchConfig(batch_size=batch, cache_entries=0, reuse_tree=False)
-    search = Search(ev, size, cfg)
+    search = Search(evaluator, size, cfg)
     st = new_state(size)
     search.run(st, visits=4 * batch)
     search_rates, raw_rates = [], []
     for _ in range(repeats):
         r = search.run(st, seconds=seconds)
         search_rates.append(r.simulations / r.seconds)
-        raw_rates.append(raw_throughput(ev, batch, size, seconds=seconds, repeats=1))
+        raw_rates.append(raw_throughput(evaluator, batch, size, seconds=seconds, repeats=1))
     s, raw = statistics.median(search_rates), statistics.median(raw_rates)
     return {
-        "net": f"{blocks} blocks x {channels} channels",
-        "device": str(ev.device),
+        "device": str(getattr(evaluator, "device", "cpu")),
         "batch": batch,
         "search_visits_per_s": s,
         "raw_positions_per_s": raw,

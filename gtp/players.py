@@ -1,8 +1,9 @@
 """Move choosers behind the GTP engine and the match runner.
 
 A player turns a game position into a move. The registry maps `--player` names to factories:
-random; the searches without a network (`mcts`, the default and strongest so far, and
-`puct-rollout`); and the network players, which load a checkpoint (`policy`, `puct`, `mixed`).
+random; the searches without a network (`mcts` and `puct-rollout`); the network players
+(`policy`, `puct`, `mixed`), which use --model or else the network shipped for the board size;
+and `auto`, the default: the shipped network's search where one exists, else `mcts`.
 The search players also answer the engine's analysis commands through `think`.
 """
 
@@ -219,23 +220,33 @@ class PUCTRolloutPlayer(SearchPlayer):
         return self.searches[n].run(state, visits=visits, seconds=seconds)
 
 
-def _load_evaluator(config: PlayerConfig, player: str):
-    """The TorchEvaluator of `config.model` (torch is imported only here, so engines without
-    a network start fast)."""
-    if not config.model:
-        raise ValueError(f"the {player} player needs a network: --model CHECKPOINT")
-    from training.checkpoint import load_checkpoint
-    from training.torch_evaluator import TorchEvaluator
+class _Networks:
+    """The network evaluators of a player, one per board size, loaded on first use: the
+    --model checkpoint (for its own board size only), or else the shipped network of each
+    size. torch is imported only here, so engines without a network start fast."""
 
-    return TorchEvaluator(load_checkpoint(config.model).net)
+    def __init__(self, config: PlayerConfig, player: str) -> None:
+        self.config = config
+        self.player = player
+        self.by_size: dict[int, object] = {}
+        self.fixed = None
+        if config.model:
+            # Loaded at once: a bad --model file is refused when the engine starts.
+            from training.network_evaluator import load_evaluator
 
+            self.fixed = load_evaluator(config.model)
 
-def _check_size(evaluator, state: State) -> None:
-    n = int(state.meta[M_N])
-    if evaluator.board_size != n:
-        raise ValueError(
-            f"the network plays {evaluator.board_size}x{evaluator.board_size}, not {n}x{n}"
-        )
+    def get(self, n: int):
+        if self.fixed is not None:
+            size = self.fixed.board_size
+            if size != n:
+                raise ValueError(f"the network plays {size}x{size}, not {n}x{n}")
+            return self.fixed
+        if n not in self.by_size:
+            from training.network_evaluator import load_evaluator, network_path
+
+            self.by_size[n] = load_evaluator(network_path(None, n), expect_board_size=n)
+        return self.by_size[n]
 
 
 class PolicyPlayer:
@@ -245,16 +256,19 @@ class PolicyPlayer:
 
     def __init__(self, config: PlayerConfig | None = None) -> None:
         self.config = config or PlayerConfig()
-        self.evaluator = _load_evaluator(self.config, self.name)
+        self.networks = _Networks(self.config, self.name)
 
     def genmove(self, game: Game, color: int) -> int:
         game = SearchPlayer.position(game, color)
-        _check_size(self.evaluator, game.state)
-        planes = PLANE_MAKERS[self.evaluator.features](game.state)[None]
-        priors, _ = self.evaluator.evaluate(planes)
+        evaluator = self.networks.get(game.size)
+        planes = PLANE_MAKERS[evaluator.features](game.state)[None]
+        priors, _ = evaluator.evaluate(planes)
         legal = game.legal_moves(color)
         scores = np.where(legal, priors[0], -1.0)
         return int(np.argmax(scores))
+
+
+DEFAULT_NETWORK_SECONDS = 1.0  # a network search's budget when neither visits nor time is given
 
 
 class NetworkPlayer(SearchPlayer):
@@ -265,18 +279,29 @@ class NetworkPlayer(SearchPlayer):
 
     def __init__(self, config: PlayerConfig | None = None) -> None:
         super().__init__(config)
-        self.network = _load_evaluator(self.config, self.name)
-        self.evaluator = self.network
-        if self.mixed:
-            policy = RolloutPolicy(self.config.rollout)
-            self.evaluator = MixedEvaluator(self.network, self.config.mix, policy)
-        seed = self.config.seed if self.config.seed is not None else 0
-        size = self.network.board_size
-        self.searcher = Search(self.evaluator, size, SearchConfig(batch_size=8, seed=seed))
+        self.networks = _Networks(self.config, self.name)
+        self.searches: dict[int, Search] = {}
+
+    def budget(self) -> tuple[int | None, float | None]:
+        visits, seconds = self.config.visits, self.config.seconds
+        if self.seconds_override is not None:
+            seconds = self.seconds_override
+        if visits is None and seconds is None:
+            seconds = DEFAULT_NETWORK_SECONDS
+        return visits, seconds
+
+    def searcher(self, n: int) -> Search:
+        if n not in self.searches:
+            evaluator = self.networks.get(n)
+            if self.mixed:
+                policy = RolloutPolicy(self.config.rollout)
+                evaluator = MixedEvaluator(evaluator, self.config.mix, policy)
+            seed = self.config.seed if self.config.seed is not None else 0
+            self.searches[n] = Search(evaluator, n, SearchConfig(batch_size=8, seed=seed))
+        return self.searches[n]
 
     def search(self, state: State, visits: int | None, seconds: float | None) -> SearchResult:
-        _check_size(self.network, state)
-        return self.searcher.run(state, visits=visits, seconds=seconds)
+        return self.searcher(int(state.meta[M_N])).run(state, visits=visits, seconds=seconds)
 
 
 class MixedPlayer(NetworkPlayer):
@@ -287,6 +312,50 @@ class MixedPlayer(NetworkPlayer):
     mixed = True
 
 
+# The default player's choice per board size with a shipped network; other sizes play mcts.
+AUTO_CHOICE = {19: "puct", 9: "puct"}
+
+
+class AutoPlayer(SearchPlayer):
+    """The default: the search with the shipped network on board sizes that have one
+    (`AUTO_CHOICE`), the pure MCTS engine on the others."""
+
+    name = "auto"
+
+    def __init__(self, config: PlayerConfig | None = None) -> None:
+        super().__init__(config)
+        self.delegates: dict[str, SearchPlayer] = {}
+        self.current: SearchPlayer | None = None
+
+    def delegate(self, n: int) -> SearchPlayer:
+        from training.networks import shipped_network
+
+        name = AUTO_CHOICE.get(n, "mcts") if shipped_network(n) is not None else "mcts"
+        if name not in self.delegates:
+            player = PLAYERS[name](self.config)
+            assert isinstance(player, SearchPlayer)
+            self.delegates[name] = player
+        return self.delegates[name]
+
+    def budget(self) -> tuple[int | None, float | None]:
+        player = self.current or self.delegates.get("mcts") or MCTSPlayer(self.config)
+        player.seconds_override = self.seconds_override
+        return player.budget()
+
+    def search(self, state: State, visits: int | None, seconds: float | None) -> SearchResult:
+        self.current = self.delegate(int(state.meta[M_N]))
+        return self.current.search(state, visits, seconds)
+
+    def think(
+        self,
+        state: State,
+        progress: Callable[[SearchResult], None] | None = None,
+        interval: float = 1.0,
+    ) -> SearchResult:
+        self.current = self.delegate(int(state.meta[M_N]))
+        return super().think(state, progress, interval)
+
+
 PLAYERS: dict[str, Callable[[PlayerConfig], Player]] = {
     "random": RandomPlayer,
     "mcts": MCTSPlayer,
@@ -294,8 +363,9 @@ PLAYERS: dict[str, Callable[[PlayerConfig], Player]] = {
     "policy": PolicyPlayer,
     "puct": NetworkPlayer,
     "mixed": MixedPlayer,
+    "auto": AutoPlayer,
 }
-DEFAULT_PLAYER = "mcts"
+DEFAULT_PLAYER = "auto"
 
 
 def make_player(name: str, config: PlayerConfig | None = None) -> Player:

@@ -75,7 +75,7 @@ def test_policy_player_takes_the_top_legal_prior(model: Path) -> None:
     engine = _engine("policy", model)
     engine.handle("play b E5")
     move = engine.player.genmove(engine.game, 2)
-    priors, _ = engine.player.evaluator.evaluate(agz_planes(engine.game.state)[None])
+    priors, _ = engine.player.networks.get(9).evaluate(agz_planes(engine.game.state)[None])
     legal = engine.game.legal_moves(2)
     assert move == int(np.argmax(np.where(legal, priors[0], -1)))
 
@@ -85,8 +85,11 @@ def test_network_size_and_missing_model(model: Path) -> None:
     engine.handle("boardsize 19")
     out = engine.handle("genmove b")
     assert out.startswith("?") and "9x9" in out
-    with pytest.raises(ValueError, match="--model"):
-        GTPEngine(EngineConfig(player="puct"))
+    # Without --model a network player takes the shipped network of the board size, and
+    # says so clearly on a size that has none.
+    engine = GTPEngine(EngineConfig(size=13, player="puct"))
+    out = engine.handle("genmove b")
+    assert out.startswith("?") and "13x13" in out and "--model" in out
 
 
 def test_puct_player_analyses(model: Path) -> None:

@@ -43,7 +43,9 @@ def parse_report(line: str) -> tuple[list[dict], list[float] | None]:
 
 
 def _engine(**kw) -> GTPEngine:
-    cfg = EngineConfig(size=9, player_config=PlayerConfig(seed=2, **kw), ownership_playouts=40)
+    cfg = EngineConfig(
+        size=9, player="mcts", player_config=PlayerConfig(seed=2, **kw), ownership_playouts=40
+    )
     return GTPEngine(cfg)
 
 

@@ -30,6 +30,23 @@ Channels-last alone took 20x256 float16 at batch 64 from 13.6k to 17.9k position
 
 `raw_throughput` measures positions per second of `evaluate` alone at a fixed batch size, the
 ceiling the search's speed is compared against.
+
+Options beyond the defaults:
+
+- `half=True` runs the copy in float16 on CUDA (inputs are cast on the device, softmax and the
+  returned arrays stay float32; with or without CUDA graphs); on the CPU it is ignored and
+  `self.half` is False.
+- A random board symmetry per evaluation (AlphaGo Zero's search) is not a flag here: wrap the
+  evaluator, `SymmetryEvaluator(TorchEvaluator(net), mode="random", seed=s)` from
+  `go_engine.evaluator` (mode "average" averages all eight). It passes the feature set, the
+  network flag and the rollout settings through, so the search takes it like any evaluator.
+- `training.onnx_export.OnnxEvaluator` is the same interface on ONNX Runtime;
+  `go-engine bench nn` measures the two side by side.
+
+On the CPU torch uses one OpenMP thread per core (`torch.set_num_threads`). When other
+processes hold some of the cores, those threads wait on each other at every layer and a call
+can take tens of times longer; `torch.set_num_threads(1)` (or OMP_NUM_THREADS=1) avoids it on a
+shared machine.
 """
 
 from __future__ import annotations

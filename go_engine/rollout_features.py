@@ -1,0 +1,726 @@
+"""AlphaGo's fast rollout policy in Numba: its features, an incremental rollout, an extractor.
+
+The features follow Silver et al. (2016), Extended Data Table 4. A candidate move p of the
+player c scores the sum of the weights of its active features; the rollout samples from the
+softmax of these scores over the candidate moves (legal, not filling c's own eye, simple ko).
+
+    non-response pattern  the 3x3 neighbourhood of p seen by c (empty / own / opponent / edge
+                          for each of the 8 neighbours) and the liberty count (1, 2, 3+) of
+                          each orthogonally adjacent chain, hashed into NR_SIZE slots
+    response pattern      when p lies in the 12-point diamond around the previous move (the
+                          points at Manhattan distance 1 or 2): the diamond seen by c, the
+                          liberty count (1, 2, 3+) of the previous move's chain and p's place
+                          in the diamond, hashed into RESP_SIZE slots
+    neighbour             p's place in that diamond (12 slots; 0..7 are AlphaGo's eight
+                          8-connected neighbours of the previous move, 8..11 two points away
+                          in a straight line)
+    capture               p captures a chain
+    save atari            p extends a chain of c in atari to two or more liberties
+    self-atari            p leaves its chain with one liberty (a lone stone / a group)
+    atari                 p takes an opposing chain from two liberties to one
+
+Liberties are exact distinct counts (capped at 3), read by walking the chain.
+
+Weights layout (float32[N_WEIGHTS]): NR_OFF + non-response slot, RESP_OFF + response slot,
+NEAR_OFF + diamond place, FLAG_OFF + F_* flag.
+
+Speed (`weights_rollout`): the part of a score that does not depend on the previous move is
+kept per point and colour as exp(score) in the caller's scratch, and after each move only the
+points whose features can have changed are recomputed: the 3x3 neighbourhoods of the move and
+of captured stones, and the liberties of the chains whose liberty count crossed 1, 2 or 3 (or
+that touched captured stones). Sampling adds the response factors of the (at most 12) diamond
+points and draws a row, then a point, from per-row sums. `extract_game` lists the active
+feature indices of every candidate of every position of a game, exactly the indices
+`move_logit` sums, for training.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from go_engine.board import (
+    _atari_liberty,
+    _diagonals_allow_eye,
+    _in_atari,
+    _only_liberty_is,
+    _place,
+    play,
+)
+from go_engine.jit import HOT, INLINE, JIT
+from go_engine.playout import _playout_ok
+from go_engine.rng import rand_float
+from go_engine.state import (
+    BLACK,
+    EMPTY,
+    M_FAST,
+    M_KO,
+    M_KO_COLOR,
+    M_N,
+    M_PASSES,
+    M_TO_PLAY,
+    M_W,
+    WALL,
+    WHITE,
+    State,
+)
+
+NR_BITS = 17
+NR_SIZE = 1 << NR_BITS
+RESP_BITS = 16
+RESP_SIZE = 1 << RESP_BITS
+N_NEAR = 12
+
+F_CAPTURE = 0
+F_SAVE = 1
+F_SELF_ATARI_ONE = 2
+F_SELF_ATARI = 3
+F_ATARI = 4
+N_FLAGS = 5
+FLAG_NAMES = ("capture", "save atari", "self-atari (one stone)", "self-atari (group)", "atari")
+
+NR_OFF = 0
+RESP_OFF = NR_OFF + NR_SIZE
+NEAR_OFF = RESP_OFF + RESP_SIZE
+FLAG_OFF = NEAR_OFF + N_NEAR
+N_WEIGHTS = FLAG_OFF + N_FLAGS
+MAX_FEATURES = 1 + N_FLAGS + 2  # active features of one candidate at most
+
+_NR_MUL = 2654435761
+_RESP_MUL = 2246822519
+_LOGIT_CLIP = 40.0
+
+
+# ----------------------------------------------------------------------------- features
+
+
+@njit(**INLINE)
+def _libs3(st: State, h: int) -> tuple[int, int, int]:
+    """(n, a, b): the distinct liberties of chain h counted up to 3, and the first two."""
+    if _in_atari(st, h):
+        return 1, _atari_liberty(st, h), -1
+    board = st.board
+    w = st.meta[M_W]
+    n = 0
+    a = -1
+    b = -1
+    s = h
+    while True:
+        for q in (s - 1, s + 1, s - w, s + w):
+            if board[q] == EMPTY and q != a and q != b:
+                if n == 0:
+                    a = q
+                elif n == 1:
+                    b = q
+                n += 1
+                if n >= 3:
+                    return 3, a, b
+        s = st.nxt[s]
+        if s == h:
+            break
+    return n, a, b
+
+
+@njit(**INLINE)
+def _add_lib(x1: int, x2: int, n: int, q: int) -> tuple[int, int, int]:
+    """Add point q to a set of distinct liberties tracked up to two (x1, x2, count)."""
+    if n == 0:
+        return q, x2, 1
+    if n == 1 and q != x1:
+        return x1, q, 2
+    return x1, x2, n
+
+
+@njit(**INLINE)
+def _swap_colours(code: int, mask: int) -> int:
+    """Exchange own (1) and opponent (2) in a code of 2-bit fields (`mask`: 0b0101...)."""
+    m = (code ^ (code >> 1)) & mask
+    return code ^ (m | (m << 1))
+
+
+@njit(**INLINE)
+def _nr_index(code: int) -> int:
+    return NR_OFF + (((code * _NR_MUL) & 0xFFFFFFFF) >> (32 - NR_BITS))
+
+
+@njit(**INLINE)
+def _flags_of(capture: bool, save: bool, atari: bool, nl: int, joins: bool) -> int:
+    f = 0
+    if capture:
+        f |= 1 << F_CAPTURE
+    if save and nl >= 2:
+        f |= 1 << F_SAVE
+    if not capture and nl <= 1:
+        f |= (1 << F_SELF_ATARI) if joins else (1 << F_SELF_ATARI_ONE)
+    if atari:
+        f |= 1 << F_ATARI
+    return f
+
+
+@njit(**INLINE)
+def _point_both(st: State, p: int) -> tuple[bool, int, int, bool, int, int]:
+    """Features of empty point p for Black and White, ignoring the ko rule:
+    (ok_black, nr_black, flags_black, ok_white, nr_white, flags_white), where ok says p is a
+    candidate (legal, not filling one's own eye), nr is the non-response slot and flags the
+    F_* bits."""
+    board = st.board
+    w = st.meta[M_W]
+    raw = (
+        int(board[p - w])
+        | (int(board[p + w]) << 2)
+        | (int(board[p - 1]) << 4)
+        | (int(board[p + 1]) << 6)
+        | (int(board[p - w - 1]) << 8)
+        | (int(board[p - w + 1]) << 10)
+        | (int(board[p + w - 1]) << 12)
+        | (int(board[p + w + 1]) << 14)
+    )
+    libcode = 0
+    shift = 0
+    empty = False
+    b1 = -1
+    b2 = -1
+    bn = 0
+    w1 = -1
+    w2 = -1
+    wn = 0
+    legal_b = False
+    legal_w = False
+    cap_b = False
+    cap_w = False
+    save_b = False
+    save_w = False
+    atari_b = False
+    atari_w = False
+    join_b = False
+    join_w = False
+    big_b = False
+    big_w = False
+    for q in (p - w, p + w, p - 1, p + 1):
+        v = board[q]
+        if v == EMPTY:
+            empty = True
+            b1, b2, bn = _add_lib(b1, b2, bn, q)
+            w1, w2, wn = _add_lib(w1, w2, wn, q)
+        elif v != WALL:
+            n, a, b = _libs3(st, st.head[q])
+            libcode |= n << shift
+            if v == BLACK:
+                join_b = True
+                if n >= 2:
+                    legal_b = True
+                if n == 1:
+                    save_b = True
+                    cap_w = True
+                elif n == 2:
+                    atari_w = True
+                if n >= 3:
+                    big_b = True
+                else:
+                    if a != p:
+                        b1, b2, bn = _add_lib(b1, b2, bn, a)
+                    if n == 2 and b != p:
+                        b1, b2, bn = _add_lib(b1, b2, bn, b)
+            else:
+                join_w = True
+                if n >= 2:
+                    legal_w = True
+                if n == 1:
+                    save_w = True
+                    cap_b = True
+                elif n == 2:
+                    atari_b = True
+                if n >= 3:
+                    big_w = True
+                else:
+                    if a != p:
+                        w1, w2, wn = _add_lib(w1, w2, wn, a)
+                    if n == 2 and b != p:
+                        w1, w2, wn = _add_lib(w1, w2, wn, b)
+        shift += 2
+    if empty:
+        ok_b = True
+        ok_w = True
+    else:
+        # No empty neighbour: legal only by capturing or joining a chain with another
+        # liberty, and never into one's own eye (every neighbour own or edge).
+        ok_b = legal_b or cap_b
+        ok_w = legal_w or cap_w
+        if ok_b and not join_w and _diagonals_allow_eye(st, p, WHITE):
+            ok_b = False
+        if ok_w and not join_b and _diagonals_allow_eye(st, p, BLACK):
+            ok_w = False
+    if big_b or cap_b:
+        bn = min(bn + 2, 2) if big_b else min(bn + 1, 2)
+    if big_w or cap_w:
+        wn = min(wn + 2, 2) if big_w else min(wn + 1, 2)
+    code_b = raw | (libcode << 16)
+    code_w = _swap_colours(raw, 0x5555) | (libcode << 16)
+    return (
+        ok_b,
+        _nr_index(code_b),
+        _flags_of(cap_b, save_b, atari_b, bn, join_b),
+        ok_w,
+        _nr_index(code_w),
+        _flags_of(cap_w, save_w, atari_w, wn, join_w),
+    )
+
+
+@njit(**INLINE)
+def point_features(st: State, p: int, c: int) -> tuple[bool, int, int]:
+    """(candidate, non-response slot, flags) of empty point p for colour c (simple ko too)."""
+    ok_b, nr_b, fl_b, ok_w, nr_w, fl_w = _point_both(st, p)
+    if p == st.meta[M_KO] and c == st.meta[M_KO_COLOR]:
+        return False, 0, 0
+    if c == BLACK:
+        return ok_b, nr_b, fl_b
+    return ok_w, nr_w, fl_w
+
+
+@njit(**INLINE)
+def _base_logit(weights: np.ndarray, nr: int, flags: int) -> float:
+    s = float(weights[nr])
+    if flags != 0:
+        for i in range(N_FLAGS):
+            if (flags >> i) & 1:
+                s += weights[FLAG_OFF + i]
+    return s
+
+
+@njit(**INLINE)
+def response_code(st: State, last: int, c: int) -> int:
+    """The 12-point diamond around the previous move (padded point `last`) seen by c, 2 bits a
+    point in the order of `diamond_index`, and its chain's liberty count (1, 2, 3+) above."""
+    board = st.board
+    w = st.meta[M_W]
+    size = board.shape[0]
+    code = 0
+    shift = 0
+    for off in (-w, w, -1, 1, -w - 1, -w + 1, w - 1, w + 1, -2 * w, 2 * w, -2, 2):
+        q = last + off
+        d = 3
+        if 0 <= q < size:
+            d = int(board[q])
+        code |= d << shift
+        shift += 2
+    if c == WHITE:
+        code = _swap_colours(code, 0x555555)
+    v = board[last]
+    n = 0
+    if v == BLACK or v == WHITE:
+        n, _, _ = _libs3(st, st.head[last])
+    return code | (n << 24)
+
+
+@njit(**INLINE)
+def diamond_index(p: int, last: int, w: int) -> int:
+    """Place of point p in the diamond around `last` (padded points, width w), or -1:
+    0..3 N S W E, 4..7 NW NE SW SE, 8..11 two points N S W E."""
+    dr = p // w - last // w
+    dc = p % w - last % w
+    if dr == -1:
+        if dc == 0:
+            return 0
+        if dc == -1:
+            return 4
+        if dc == 1:
+            return 5
+    elif dr == 1:
+        if dc == 0:
+            return 1
+        if dc == -1:
+            return 6
+        if dc == 1:
+            return 7
+    elif dr == 0:
+        if dc == -1:
+            return 2
+        if dc == 1:
+            return 3
+        if dc == -2:
+            return 10
+        if dc == 2:
+            return 11
+    elif dc == 0:
+        if dr == -2:
+            return 8
+        if dr == 2:
+            return 9
+    return -1
+
+
+@njit(**INLINE)
+def response_index(code: int, k: int) -> int:
+    """Weight slot of the response pattern `code` for a candidate at diamond place k."""
+    return RESP_OFF + (((((code << 4) | k) * _RESP_MUL) & 0xFFFFFFFF) >> (32 - RESP_BITS))
+
+
+@njit(**INLINE)
+def _response_logit(weights: np.ndarray, code: int, k: int) -> float:
+    return weights[NEAR_OFF + k] + weights[response_index(code, k)]
+
+
+@njit(**HOT)
+def feature_logit(st: State, p: int, c: int, last: int, weights: np.ndarray) -> float:
+    """The score of candidate p for colour c, the previous move at padded point `last` (or
+    -1): the sum of the weights of its active features."""
+    ok_b, nr_b, fl_b, ok_w, nr_w, fl_w = _point_both(st, p)
+    if c == BLACK:
+        s = _base_logit(weights, nr_b, fl_b)
+    else:
+        s = _base_logit(weights, nr_w, fl_w)
+    if last >= 0:
+        k = diamond_index(p, last, st.meta[M_W])
+        if k >= 0:
+            s += _response_logit(weights, response_code(st, last, c), k)
+    return s
+
+
+# ----------------------------------------------------------------------------- rollouts
+
+
+@njit(**INLINE)
+def _exp_clip(s: float) -> float:
+    return np.exp(np.float32(min(max(s, -_LOGIT_CLIP), _LOGIT_CLIP)))
+
+
+@njit(**INLINE)
+def _refresh(st: State, q: int, weights: np.ndarray, cache: np.ndarray, nn: int) -> None:
+    """Recompute the cached exp(base score) of point q for both colours (0: no candidate)."""
+    a = st.p2a[q]
+    if st.board[q] != EMPTY:
+        cache[a] = 0.0
+        cache[nn + a] = 0.0
+        return
+    ok_b, nr_b, fl_b, ok_w, nr_w, fl_w = _point_both(st, q)
+    cache[a] = _exp_clip(_base_logit(weights, nr_b, fl_b)) if ok_b else 0.0
+    cache[nn + a] = _exp_clip(_base_logit(weights, nr_w, fl_w)) if ok_w else 0.0
+
+
+@njit(**HOT)
+def fill_cache(st: State, weights: np.ndarray, cache: np.ndarray) -> None:
+    """cache[(c - 1) * N*N + action] = exp(base score) of every point for both colours."""
+    nn = st.meta[M_N] * st.meta[M_N]
+    for a in range(nn):
+        _refresh(st, st.a2p[a], weights, cache, nn)
+
+
+@njit(**INLINE)
+def _refresh_libs(
+    st: State, h: int, weights: np.ndarray, cache: np.ndarray, nn: int, seen: np.ndarray, ns: int
+) -> int:
+    """Refresh every liberty of chain h unless h is among seen[:ns]; returns the new ns."""
+    for i in range(ns):
+        if seen[i] == h:
+            return ns
+    seen[ns] = h
+    board = st.board
+    w = st.meta[M_W]
+    s = h
+    while True:
+        for q in (s - 1, s + 1, s - w, s + w):
+            if board[q] == EMPTY:
+                _refresh(st, q, weights, cache, nn)
+        s = st.nxt[s]
+        if s == h:
+            break
+    return ns + 1
+
+
+@njit(**INLINE)
+def _refresh_around(st: State, p: int, weights: np.ndarray, cache: np.ndarray, nn: int) -> None:
+    board = st.board
+    w = st.meta[M_W]
+    for q in (p - w, p + w, p - 1, p + 1, p - w - 1, p - w + 1, p + w - 1, p + w + 1):
+        if board[q] == EMPTY:
+            _refresh(st, q, weights, cache, nn)
+
+
+@njit(**HOT)
+def play_and_update(
+    st: State, p: int, c: int, weights: np.ndarray, cache: np.ndarray, seen: np.ndarray
+) -> None:
+    """Place c's stone at candidate p (simple ko, no hashing) and bring the cache up to date.
+    `seen` is int32 scratch (N*N entries)."""
+    board = st.board
+    w = st.meta[M_W]
+    nn = st.meta[M_N] * st.meta[M_N]
+    opp = 3 - c
+    h0 = -1
+    h1 = -1
+    h2 = -1
+    h3 = -1
+    own_small = False
+    for q in (p - 1, p + 1, p - w, p + w):
+        v = board[q]
+        if v == opp:
+            h = st.head[q]
+            if _only_liberty_is(st, h, p) and h != h0 and h != h1 and h != h2:
+                if h0 < 0:
+                    h0 = h
+                elif h1 < 0:
+                    h1 = h
+                elif h2 < 0:
+                    h2 = h
+                else:
+                    h3 = h
+        elif v == c and not own_small:
+            n, _, _ = _libs3(st, st.head[q])
+            if n <= 2:
+                own_small = True
+    _place(st, p, c, False)
+    a = st.p2a[p]
+    cache[a] = 0.0
+    cache[nn + a] = 0.0
+    _refresh_around(st, p, weights, cache, nn)
+    ns = 0
+    for hc in (h0, h1, h2, h3):
+        if hc < 0:
+            continue
+        s = hc
+        while True:  # the removed stones keep their chain links
+            _refresh(st, s, weights, cache, nn)
+            _refresh_around(st, s, weights, cache, nn)
+            for q in (s - 1, s + 1, s - w, s + w):
+                if board[q] == c:
+                    ns = _refresh_libs(st, st.head[q], weights, cache, nn, seen, ns)
+            s = st.nxt[s]
+            if s == hc:
+                break
+    if board[p] != c:
+        return  # suicide (rules allowing it): the neighbours were refreshed above
+    for q in (p - 1, p + 1, p - w, p + w):
+        if board[q] == opp:
+            n, _, _ = _libs3(st, st.head[q])
+            if n <= 2:
+                ns = _refresh_libs(st, st.head[q], weights, cache, nn, seen, ns)
+    hp = st.head[p]
+    if own_small:
+        ns = _refresh_libs(st, hp, weights, cache, nn, seen, ns)
+    else:
+        n, _, _ = _libs3(st, hp)
+        if n <= 2:
+            ns = _refresh_libs(st, hp, weights, cache, nn, seen, ns)
+
+
+@njit(**HOT)
+def _sample(
+    st: State,
+    rng: np.ndarray,
+    c: int,
+    last: int,
+    weights: np.ndarray,
+    cache: np.ndarray,
+    rows: np.ndarray,
+) -> int:
+    """Draw a point from cache (colour c) times the response factors; -1 when all are zero."""
+    board = st.board
+    w = st.meta[M_W]
+    n = st.meta[M_N]
+    nn = n * n
+    base = (c - 1) * nn
+    size = board.shape[0]
+    code = 0
+    lr = -10
+    lc = -10
+    if last >= 0:
+        code = response_code(st, last, c)
+        la = st.p2a[last]
+        lr = la // n
+        lc = la % n
+    total = 0.0
+    for r in range(n):
+        s = 0.0
+        i0 = base + r * n
+        for i in range(i0, i0 + n):
+            s += cache[i]
+        rows[r] = s
+    if last >= 0:
+        k = 0
+        for off in (-w, w, -1, 1, -w - 1, -w + 1, w - 1, w + 1, -2 * w, 2 * w, -2, 2):
+            q = last + off
+            if 0 <= q < size and board[q] == EMPTY:
+                a = st.p2a[q]
+                x = cache[base + a]
+                if x > 0.0:
+                    f = _exp_clip(_response_logit(weights, code, k))
+                    rows[a // n] += x * (f - 1.0)
+            k += 1
+    for r in range(n):
+        total += rows[r]
+    if total <= 0.0:
+        return -1
+    u = rand_float(rng) * total
+    row = -1
+    for r in range(n):
+        if rows[r] > 0.0:
+            row = r
+            if u < rows[r]:
+                break
+            u -= rows[r]
+    if row < 0:
+        return -1
+    near = abs(row - lr) <= 2
+    pick = -1
+    i0 = base + row * n
+    for col in range(n):
+        x = float(cache[i0 + col])
+        if x <= 0.0:
+            continue
+        if near and abs(col - lc) + abs(row - lr) <= 2:
+            q = st.a2p[row * n + col]
+            k = diamond_index(q, last, w)
+            if k >= 0:
+                x *= _exp_clip(_response_logit(weights, code, k))
+        pick = col
+        if u < x:
+            break
+        u -= x
+    if pick < 0:
+        return -1
+    return st.a2p[row * n + pick]
+
+
+@njit(**HOT)
+def weights_rollout(
+    st: State,
+    rng: np.ndarray,
+    max_moves: int,
+    weights: np.ndarray,
+    last: int,
+    moves: np.ndarray,
+    cand: np.ndarray,
+    score: np.ndarray,
+) -> int:
+    """`rollout_policy.rollout` for the weights policy: same contract (moves played into
+    `moves`, their number returned, `st` left in fast mode); `score` (float64, N*N) holds the
+    per-point cache of both colours, `cand` (int32, N*N) the row sums and other scratch."""
+    st.meta[M_FAST] = 1
+    nn = st.meta[M_N] * st.meta[M_N]
+    cache = score[:nn].view(np.float32)
+    rows = cand[:nn].view(np.float32)
+    fill_cache(st, weights, cache)
+    cap = min(max_moves, moves.shape[0])
+    count = 0
+    while st.meta[M_PASSES] < 2 and count < cap:
+        c = st.meta[M_TO_PLAY]
+        base = (c - 1) * nn
+        ko_a = -1
+        ko_x = np.float32(0.0)
+        while True:
+            p = _sample(st, rng, c, last, weights, cache, rows)
+            if p < 0:
+                break
+            if p == st.meta[M_KO] and c == st.meta[M_KO_COLOR]:
+                ko_a = st.p2a[p]
+                ko_x = cache[base + ko_a]
+                cache[base + ko_a] = 0.0
+                continue
+            if _playout_ok(st, p, c):
+                break
+            cache[base + st.p2a[p]] = 0.0  # never reached while the cache is exact
+        if ko_a >= 0:
+            cache[base + ko_a] = ko_x
+        if p < 0:
+            st.meta[M_PASSES] += 1
+            st.meta[M_KO] = -1
+            moves[count] = nn
+        else:
+            st.meta[M_PASSES] = 0
+            play_and_update(st, p, c, weights, cache, cand)
+            moves[count] = st.p2a[p]
+        last = p
+        st.meta[M_TO_PLAY] = 3 - c
+        count += 1
+    return count
+
+
+# ----------------------------------------------------------------------------- extraction
+
+
+@njit(**HOT)
+def position_features(st: State, c: int, last: int, acts: np.ndarray, feats: np.ndarray) -> int:
+    """List colour c's candidate moves (actions into `acts`) and each one's active feature
+    indices (rows of `feats`, MAX_FEATURES wide, padded with -1); returns their number.
+    `last` is the padded point of the previous move or -1."""
+    n = st.meta[M_N]
+    w = st.meta[M_W]
+    code = 0
+    if last >= 0:
+        code = response_code(st, last, c)
+    k_out = 0
+    for a in range(n * n):
+        p = st.a2p[a]
+        if st.board[p] != EMPTY:
+            continue
+        ok, nr, flags = point_features(st, p, c)
+        if not ok:
+            continue
+        acts[k_out] = a
+        j = 0
+        feats[k_out, j] = nr
+        j += 1
+        for i in range(N_FLAGS):
+            if (flags >> i) & 1:
+                feats[k_out, j] = FLAG_OFF + i
+                j += 1
+        if last >= 0:
+            k = diamond_index(p, last, w)
+            if k >= 0:
+                feats[k_out, j] = NEAR_OFF + k
+                feats[k_out, j + 1] = response_index(code, k)
+                j += 2
+        while j < MAX_FEATURES:
+            feats[k_out, j] = -1
+            j += 1
+        k_out += 1
+    return k_out
+
+
+@njit(**JIT)
+def extract_game(
+    st: State, actions: np.ndarray, colours: np.ndarray, take: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Replay a game on `st` (changed in place) and list, for each move i with take[i] that is
+    not a pass and whose move is a candidate, every candidate's features (`position_features`).
+
+    Returns (start, target, feats, acts, error): position j's candidates are rows
+    start[j]:start[j+1] of feats/acts, and target[j] is the expert move's row among them;
+    error is -1, or the index of the first move `board.play` refused (the arrays then hold
+    the positions before it).
+    """
+    n = st.meta[M_N]
+    nn = n * n
+    m = actions.shape[0]
+    npos = 0
+    for i in range(m):
+        if take[i] and actions[i] != nn:
+            npos += 1
+    start = np.zeros(npos + 1, np.int64)
+    target = np.zeros(npos, np.int32)
+    feats = np.empty((max(npos, 1) * nn, MAX_FEATURES), np.int32)
+    acts = np.empty(max(npos, 1) * nn, np.int32)
+    j = 0
+    rows = 0
+    last = -1
+    error = -1
+    for i in range(m):
+        a = actions[i]
+        c = colours[i]
+        if take[i] and a != nn:
+            k = position_features(st, c, last, acts[rows:], feats[rows:])
+            t = -1
+            for r in range(k):
+                if acts[rows + r] == a:
+                    t = r
+                    break
+            if t >= 0:
+                target[j] = t
+                rows += k
+                j += 1
+                start[j] = rows
+        if play(st, a, c) < 0:
+            error = i
+            break
+        last = -1 if a == nn else st.a2p[a]
+    return start[: j + 1].copy(), target[:j].copy(), feats[:rows].copy(), acts[:rows].copy(), error

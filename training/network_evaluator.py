@@ -1,0 +1,63 @@
+"""The evaluator a player gets for a network file: ONNX Runtime on a CPU, torch on a GPU.
+
+On this project's CPU class ONNX Runtime evaluates the shipped networks 2 to 13 times faster
+than torch (BENCHMARKS.md, "Networks"), so players use it whenever it is installed and no GPU
+is present; with CUDA, `TorchEvaluator` (half precision optional, CUDA graphs) is faster.
+`network_path(model, board_size)` resolves "no --model" to the shipped network of that size.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from training.checkpoint import load_checkpoint
+from training.networks import shipped_network
+
+
+def network_path(model: str | os.PathLike | None, board_size: int) -> Path:
+    """`model`, or the shipped network for `board_size`; a clear error when there is none."""
+    if model:
+        return Path(model)
+    path = shipped_network(board_size)
+    if path is None:
+        raise ValueError(
+            f"no shipped network plays {board_size}x{board_size}; give --model CHECKPOINT"
+        )
+    return path
+
+
+def onnx_available() -> bool:
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def load_evaluator(
+    path: str | os.PathLike,
+    device: str = "auto",
+    threads: int | None = None,
+    expect_board_size: int | None = None,
+) -> Any:
+    """An evaluator for the checkpoint at `path`: device "auto" picks torch on CUDA, else
+    ONNX Runtime when installed, else torch on the CPU; "cpu", "onnx" and "cuda" force one."""
+    import torch
+
+    from training.torch_evaluator import TorchEvaluator
+
+    ck = load_checkpoint(path, load_optimizer=False, expect_board_size=expect_board_size)
+    if device == "auto":
+        if torch.cuda.is_available():
+            device = "cuda"
+        elif onnx_available():
+            device = "onnx"
+        else:
+            device = "cpu"
+    if device == "onnx":
+        from training.onnx_export import OnnxEvaluator
+
+        return OnnxEvaluator.from_net(ck.net, threads=threads)
+    return TorchEvaluator(ck.net, device=device)

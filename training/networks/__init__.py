@@ -1,0 +1,29 @@
+"""The networks shipped inside the package, one per board size, and how to find them.
+
+Each network here was made by the project's own commands; README.md in this folder gives the
+command, the training time and the validation figures of each file. `go-engine gtp` and
+`go-engine eval policy` use `shipped_network(board_size)` when no --model is given.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+FOLDER = Path(__file__).resolve().parent
+
+# board size -> file name in this folder
+SHIPPED = {19: "sl19.safetensors", 9: "sl9.safetensors"}
+
+
+def shipped_network(board_size: int) -> Path | None:
+    """The shipped network file for `board_size`, or None when there is none."""
+    name = SHIPPED.get(board_size)
+    if name is None:
+        return None
+    path = FOLDER / name
+    return path if path.is_file() else None
+
+
+def shipped_sizes() -> list[int]:
+    """Board sizes that have a shipped network installed."""
+    return sorted(n for n in SHIPPED if shipped_network(n) is not None)
