@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
+from torch.nn import functional
 from tqdm import tqdm
 
 from go_engine.files import atomic_write
@@ -178,7 +178,7 @@ def evaluate_positions(
             logits, value = net(agz_features(part, idx))
             logits = logits.float()
             target = part.actions[idx]
-            loss += float(F.cross_entropy(logits, target, reduction="sum"))
+            loss += float(functional.cross_entropy(logits, target, reduction="sum"))
             best = logits.topk(5, dim=1).indices
             top1 += float((best[:, 0] == target).sum())
             top5 += float((best == target[:, None]).any(dim=1).sum())
@@ -351,7 +351,7 @@ def train_sl(config: SLConfig, log=print, on_step=None) -> dict[str, float]:
             logits, value = net(batch.planes)
         logits = logits.float()
         value = value.float()
-        p_loss = F.cross_entropy(logits, batch.policy)
+        p_loss = functional.cross_entropy(logits, batch.policy)
         mask = batch.value_mask
         v_loss = (((value - batch.value) ** 2) * mask).sum() / mask.sum().clamp(min=1.0)
         loss = p_loss + config.value_weight * v_loss
