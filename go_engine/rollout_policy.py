@@ -33,7 +33,7 @@ import numpy as np
 from numba import njit
 from numba.cpython.unsafe.numbers import trailing_zeros
 
-from go_engine.board import _atari_liberty, _in_atari, _place
+from go_engine.board import _atari_liberty, _in_atari, _only_liberty_is, _place
 from go_engine.files import atomic_write
 from go_engine.jit import HOT, INLINE
 from go_engine.playout import _light_ok, _playout_ok, _random_point
@@ -198,13 +198,74 @@ def _raw_pattern(st: State, p: int) -> int:
 
 
 @njit(**INLINE)
+def _light_codes(st: State) -> None:
+    """Start the light rollout's 3x3 codes: `_raw_pattern` of every empty point, kept in that
+    point's `size` entry, which the board only reads at chain heads (stones). Kept up to date
+    by `_light_place`, they spare `_shape_point` reading 8 neighbourhoods of 8 points a move
+    (a third of a light rollout's time when they were read each time)."""
+    for i in range(st.meta[M_NEMPTY]):
+        p = st.empties[i]
+        st.size[p] = _raw_pattern(st, p)
+
+
+@njit(**INLINE)
+def _light_place(st: State, p: int, c: int) -> None:
+    """`board._place(st, p, c, False)` for a legal non-suicide move, keeping the empty points'
+    3x3 codes of `_light_codes` (non-empty points' `size` entries are left as they are)."""
+    board = st.board
+    size = st.size
+    w = st.meta[M_W]
+    opp = 3 - c
+    # Chains this move captures: their stones keep their `nxt` cycle after removal.
+    h0 = -1
+    h1 = -1
+    h2 = -1
+    h3 = -1
+    for q in (p - 1, p + 1, p - w, p + w):
+        if board[q] == opp and _only_liberty_is(st, st.head[q], p):
+            h = st.head[q]
+            if h0 < 0:
+                h0 = h
+            elif h != h0 and h1 < 0:
+                h1 = h
+            elif h != h0 and h != h1 and h2 < 0:
+                h2 = h
+            elif h != h0 and h != h1 and h != h2:
+                h3 = h
+    _place(st, p, c, False)
+    # Each neighbour q of p sees the new stone in the opposite direction (code order N, S, W,
+    # E, NW, NE, SW, SE, 2 bits each); stones' entries get 0 added, so no branch is needed.
+    size[p - w] += (c << 2) * (board[p - w] == EMPTY)
+    size[p + w] += c * (board[p + w] == EMPTY)
+    size[p - 1] += (c << 6) * (board[p - 1] == EMPTY)
+    size[p + 1] += (c << 4) * (board[p + 1] == EMPTY)
+    size[p - w - 1] += (c << 14) * (board[p - w - 1] == EMPTY)
+    size[p - w + 1] += (c << 12) * (board[p - w + 1] == EMPTY)
+    size[p + w - 1] += (c << 10) * (board[p + w - 1] == EMPTY)
+    size[p + w + 1] += (c << 8) * (board[p + w + 1] == EMPTY)
+    # Captures (rare): recompute the codes of the emptied points and of their empty neighbours.
+    for h in (h0, h1, h2, h3):
+        if h < 0:
+            break
+        s = h
+        while True:
+            for q in (s, s - w, s + w, s - 1, s + 1, s - w - 1, s - w + 1, s + w - 1, s + w + 1):
+                if board[q] == EMPTY:
+                    size[q] = _raw_pattern(st, q)
+            s = st.nxt[s]
+            if s == h:
+                break
+
+
+@njit(**INLINE)
 def _shape_point(st: State, last: int, c: int, rng: np.ndarray, shapes: np.ndarray) -> int:
     """A point next to the previous move (8 neighbours, visited from a random one on) whose
-    3x3 shape is in the table, legal and no self-atari; -1 if none.
+    3x3 shape is in the table, legal and no self-atari; -1 if none. Reads the 3x3 codes kept
+    by `_light_codes` and `_light_place`.
 
     The shape test of all 8 neighbours is done first, without branches, into a bit mask (the
-    tests' outcomes are unpredictable, so branching on each cost more than the test itself);
-    then only the matching points are tried, in the same order as a plain scan from `start`.
+    tests' outcomes are unpredictable); then only the matching points are tried, in the same
+    order as a plain scan from `start`.
     """
     if last < 0:
         return -1
@@ -215,12 +276,11 @@ def _shape_point(st: State, last: int, c: int, rng: np.ndarray, shapes: np.ndarr
     mask = 0
     for d in range(8):
         q = last + around[d]
-        empty = board[q] == EMPTY
-        # A non-empty neighbour may be on the border, where its 3x3 would read outside the
-        # board: read the previous move's own (interior) 3x3 instead and mask the bit off.
-        code = _raw_pattern(st, q if empty else last)
+        # Only empty points hold a code; any other entry is a small number (a chain size, or 0
+        # on the edge) that indexes the table harmlessly before its bit is masked off.
+        code = st.size[q] & 0xFFFF
         hit = (int(shapes[code >> 4]) >> (code & 15)) & 1
-        mask |= (hit & int(empty)) << d
+        mask |= (hit & int(board[q] == EMPTY)) << d
     if mask == 0:
         return -1
     rot = ((mask >> start) | (mask << (8 - start))) & 255  # bit i: direction start + i
@@ -290,13 +350,16 @@ def rollout(
 ) -> int:
     """Play `st` to the end with the given policy; `last` is the padded point of the move
     before (or -1). The actions played (pass = N*N) go into `moves`; returns their number.
-    `cand` (int32) and `score` (float64) are scratch of N*N entries. Leaves `st` in fast mode."""
+    `cand` (int32) and `score` (float64) are scratch of N*N entries. Leaves `st` in fast mode
+    (the light policy also leaves 3x3 codes in the `size` entries of empty points)."""
     if mode == ROLLOUT_WEIGHTS:  # incremental scores (the loop's weights branch is the reference)
         return weights_rollout(st, rng, max_moves, weights, last, moves, cand, score)
     st.meta[M_FAST] = 1
     nn = st.meta[M_N] * st.meta[M_N]
     cap = min(max_moves, moves.shape[0])
     count = 0
+    if mode == ROLLOUT_LIGHT:
+        _light_codes(st)
     while st.meta[M_PASSES] < 2 and count < cap:
         c = st.meta[M_TO_PLAY]
         p = -1
@@ -316,7 +379,10 @@ def rollout(
             moves[count] = nn
         else:
             st.meta[M_PASSES] = 0
-            _place(st, p, c, False)
+            if mode == ROLLOUT_LIGHT:
+                _light_place(st, p, c)
+            else:
+                _place(st, p, c, False)
             moves[count] = st.p2a[p]
         last = p
         st.meta[M_TO_PLAY] = 3 - c

@@ -11,7 +11,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model", help="checkpoint (default: the shipped network for --board's size)"
     )
-    parser.add_argument("--board", type=int, default=19, help="board size when --model is absent")
+    parser.add_argument(
+        "--board",
+        type=int,
+        default=None,
+        help="board size of the shipped network to use when --model is absent (default: the "
+        "size of the first game)",
+    )
     parser.add_argument(
         "--games", action="append", required=True, help="folder, .tar.gz or .sgf (repeatable)"
     )
@@ -23,17 +29,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
+def first_board_size(sources: list[str]) -> int | None:
+    """The board size of the first readable game in `sources`."""
+    from go_engine.sgf_io import SGFError, iter_sgf_archive, read_sgf
+
+    for source in sources:
+        try:
+            for name, data in iter_sgf_archive(source):
+                try:
+                    return read_sgf(data, name=name).size
+                except SGFError:
+                    continue
+        except OSError:
+            continue
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     from training.checkpoint import CheckpointError, load_checkpoint
     from training.networks import shipped_network
     from training.policy_eval import evaluate_games
     from training.torch_evaluator import select_device
 
-    path = args.model or shipped_network(args.board)
+    board = args.board
+    if not args.model and board is None:
+        board = first_board_size(args.games)
+        if board is None:
+            print(f"go-engine eval policy: no readable game in {args.games}", file=sys.stderr)
+            return 2
+    path = args.model or shipped_network(board)
     if path is None:
         print(
-            f"go-engine eval policy: no shipped network for {args.board}x{args.board}; "
-            "give --model",
+            f"go-engine eval policy: no shipped network for {board}x{board}; give --model",
             file=sys.stderr,
         )
         return 2

@@ -250,22 +250,38 @@ class _Networks:
 
 
 class PolicyPlayer:
-    """The policy network alone: its most probable legal move, no search."""
+    """The policy network alone, no search: its most probable legal move that does not fill
+    one's own single-point eye. It passes when the network rates passing above every such
+    move, when none is left, or when the opponent has passed and the game is won as judged
+    by `estimated_score` (dead stones removed), so finished games end."""
 
     name = "policy"
 
     def __init__(self, config: PlayerConfig | None = None) -> None:
         self.config = config or PlayerConfig()
         self.networks = _Networks(self.config, self.name)
+        self.rng = np.random.default_rng(self.config.seed)
 
     def genmove(self, game: Game, color: int) -> int:
         game = SearchPlayer.position(game, color)
         evaluator = self.networks.get(game.size)
         planes = PLANE_MAKERS[evaluator.features](game.state)[None]
         priors, _ = evaluator.evaluate(planes)
+        prior = priors[0]
+        pass_action = game.pass_action
+        if bool(game.moves) and game.moves[-1] == (pass_action, 3 - color):
+            judged, _ = estimated_score(game.state, seed=int(self.rng.integers(1 << 31)))
+            if (judged > 0) == (color == BLACK) and judged != 0:
+                return pass_action
         legal = game.legal_moves(color)
-        scores = np.where(legal, priors[0], -1.0)
-        return int(np.argmax(scores))
+        legal[pass_action] = False
+        for a in np.flatnonzero(legal):
+            if core.is_eye(game.state, int(a), int(color)):
+                legal[a] = False
+        if not legal.any():
+            return pass_action
+        best = int(np.argmax(np.where(legal, prior, -1.0)))
+        return pass_action if prior[pass_action] > prior[best] else best
 
 
 DEFAULT_NETWORK_SECONDS = 1.0  # a network search's budget when neither visits nor time is given

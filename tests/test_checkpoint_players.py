@@ -77,7 +77,26 @@ def test_policy_player_takes_the_top_legal_prior(model: Path) -> None:
     move = engine.player.genmove(engine.game, 2)
     priors, _ = engine.player.networks.get(9).evaluate(agz_planes(engine.game.state)[None])
     legal = engine.game.legal_moves(2)
-    assert move == int(np.argmax(np.where(legal, priors[0], -1)))
+    best = int(np.argmax(np.where(legal[:-1], priors[0][:-1], -1)))
+    assert move == (81 if priors[0][81] > priors[0][best] else best)
+
+
+def test_policy_player_never_fills_its_eyes_and_ends_won_games(model: Path) -> None:
+    engine = _engine("policy", model)
+    game = engine.game
+    eyes = {0, 2}  # A9 and C9: Black's two eyes; everything else is Black's
+    for a in range(81):
+        if a not in eyes:
+            game.place_setup(a, 1)
+    game.set_to_play(1)
+    assert engine.player.genmove(game, 1) == 81  # only eye-filling moves are left
+    engine.handle("clear_board")
+    game = engine.game
+    for a in range(4, 81, 9):  # a wall down the E file: the whole board is Black's
+        game.place_setup(a, 1)
+    game.set_to_play(2)
+    game.play(81)  # White passes; Black is far ahead on the board
+    assert engine.player.genmove(game, 1) == 81
 
 
 def test_network_size_and_missing_model(model: Path) -> None:

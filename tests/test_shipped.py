@@ -1,0 +1,84 @@
+"""The networks shipped in the package: they load, carry their record, play sensible openings,
+and are what `go-engine gtp` and `go-engine eval policy` use by default."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import tarfile
+from contextlib import redirect_stdout
+
+import numpy as np
+import pytest
+import torch
+
+from go_engine.features import agz_planes
+from go_engine.game import Game
+from go_engine.sgf_io import write_sgf
+from gtp.engine import EngineConfig, GTPEngine
+from gtp.players import AutoPlayer, PlayerConfig
+from training.checkpoint import load_checkpoint, read_metadata
+from training.networks import shipped_network, shipped_sizes
+
+pytestmark = pytest.mark.skipif(not shipped_sizes(), reason="no shipped network installed")
+
+
+@pytest.mark.parametrize("size", [9, 19])
+def test_shipped_network_loads_with_its_record(size: int) -> None:
+    path = shipped_network(size)
+    assert path is not None and path.stat().st_size < 10 * 2**20
+    meta = read_metadata(path)
+    assert meta["board_size"] == size and meta["features"] == "agz"
+    assert "go-engine train sl" in meta["info"]["command"]
+    assert 0.0 < meta["metrics"]["heldout_top1"] < 1.0
+    ck = load_checkpoint(path, load_optimizer=False, expect_board_size=size)
+    assert ck.net.config.board_size == size
+
+
+def test_shipped_19x19_network_opens_in_a_corner() -> None:
+    net = load_checkpoint(shipped_network(19), load_optimizer=False).net
+    with torch.no_grad():
+        logits, _ = net(torch.from_numpy(agz_planes(Game(19).state))[None])
+    top = int(logits[0, :361].argmax())
+    row, col = divmod(top, 19)
+    # The 3-3, 3-4, 4-4 and 3-5/4-5 points of any corner (lines 3 to 5 from two edges).
+    lines = sorted((min(row, 18 - row), min(col, 18 - col)))
+    assert 2 <= lines[0] <= 3 and 2 <= lines[1] <= 4
+
+
+def test_auto_player_uses_the_network_where_one_is_shipped() -> None:
+    player = AutoPlayer(PlayerConfig(seed=1, visits=16))
+    assert player.delegate(9).name == "puct"
+    assert player.delegate(7).name == "mcts"
+    engine = GTPEngine(EngineConfig(size=9, player_config=PlayerConfig(seed=1, visits=16)))
+    assert engine.player.name == "auto"
+    out = engine.handle("genmove b")
+    assert out.startswith("= ") and out.split()[1] not in ("pass", "resign")
+    engine.handle("boardsize 7")
+    assert engine.handle("genmove w").startswith("= ")
+    assert set(engine.player.delegates) == {"puct", "mcts"}
+
+
+def test_eval_policy_defaults_to_the_shipped_network_of_the_games_size(tmp_path) -> None:
+    from go_engine_cli import eval_policy
+
+    archive = tmp_path / "g.tar.gz"
+    rng = np.random.default_rng(0)
+    with tarfile.open(archive, "w:gz") as tf:
+        for i in range(3):
+            g = Game(9)
+            for _ in range(20):
+                g.play(int(rng.choice(np.flatnonzero(g.legal_moves()[:81]))))
+            data = write_sgf(g, result="B+R")
+            info = tarfile.TarInfo(f"{i}.sgf")
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    p = argparse.ArgumentParser()
+    eval_policy.add_arguments(p)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert eval_policy.run(p.parse_args(["--games", str(archive), "--json"])) == 0
+    figures = json.loads(out.getvalue())
+    assert figures["model"].endswith("sl9.safetensors")
+    assert figures["positions"] == 60 and figures["games"] == 3
