@@ -19,6 +19,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run", default=d.run, help="run folder (shards, checkpoints, logs)")
     parser.add_argument("--board", type=int, default=d.board_size, help="board size")
     parser.add_argument("--arch", choices=["resnet", "plain"], default=d.arch)
+    parser.add_argument(
+        "--features",
+        choices=["agz", "extended"],
+        default=d.features,
+        help="input planes: agz (17, AlphaGo Zero) or extended (21, AlphaGo's SL features)",
+    )
     parser.add_argument("--blocks", type=int, default=d.blocks)
     parser.add_argument("--channels", type=int, default=d.channels)
     parser.add_argument("--steps", type=int, default=d.steps, help="total training steps")
@@ -49,6 +55,7 @@ def config_from_args(args: argparse.Namespace) -> SLConfig:
         data=list(args.data),
         board_size=args.board,
         arch=args.arch,
+        features=args.features,
         blocks=args.blocks,
         channels=args.channels,
         steps=args.steps,

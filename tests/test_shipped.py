@@ -49,7 +49,8 @@ def test_shipped_19x19_network_opens_in_a_corner() -> None:
 
 def test_auto_player_uses_the_network_where_one_is_shipped() -> None:
     player = AutoPlayer(PlayerConfig(seed=1, visits=16))
-    assert player.delegate(9).name == "puct"
+    assert player.delegate(19).name == "puct"
+    assert player.delegate(9).name == "mixed"
     assert player.delegate(7).name == "mcts"
     engine = GTPEngine(EngineConfig(size=9, player_config=PlayerConfig(seed=1, visits=16)))
     assert engine.player.name == "auto"
@@ -57,7 +58,7 @@ def test_auto_player_uses_the_network_where_one_is_shipped() -> None:
     assert out.startswith("= ") and out.split()[1] not in ("pass", "resign")
     engine.handle("boardsize 7")
     assert engine.handle("genmove w").startswith("= ")
-    assert set(engine.player.delegates) == {"puct", "mcts"}
+    assert set(engine.player.delegates) == {"mixed", "mcts"}
 
 
 def test_eval_policy_defaults_to_the_shipped_network_of_the_games_size(tmp_path) -> None:

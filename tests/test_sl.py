@@ -300,3 +300,30 @@ def test_read_sgf_of_written_fixture_round_trips():
     data = sgf_bytes(9, 12, 3, "W+R")
     game = read_sgf(data, name="x")
     assert game.result == "W+R" and len(game.moves) == 12
+
+
+def test_extended_planes_equal_the_engine_planes(archive):
+    from go_engine.features import extended_planes
+
+    games = list(iter_games([archive], 9))
+    rec = GameRecords.from_games(9, games[:8])
+    pos = replay_positions(rec, "extended")
+    assert pos.planes is not None and pos.planes.shape == (len(pos.actions), 21, 9, 9)
+    for gi in (0, 5):
+        rows = np.nonzero(pos.game == gi)[0]
+        _, game = games[gi]
+        for m in (0, 1, 6, len(game.moves) - 1):
+            g = replay(game, m, rules=Rules.named("japanese"))
+            g.set_to_play(game.moves[m][1])
+            assert np.array_equal(pos.planes[rows[m]], extended_planes(g.state)), (gi, m)
+
+
+def test_plain_net_on_extended_planes_trains_and_evaluates(tmp_path, archive):
+    from training.policy_eval import evaluate_games
+
+    config = _config(tmp_path, archive, arch="plain", features="extended", steps=4)
+    figures = train_sl(config, log=lambda *_: None)
+    assert 0.0 <= figures["val_top1"] <= 1.0
+    net = load_checkpoint(tmp_path / "run" / "checkpoints" / "latest.ckpt").net
+    assert net.config.arch == "plain" and net.config.in_planes == 21
+    assert evaluate_games(net, [archive], max_games=3)["positions"] > 0

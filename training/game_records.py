@@ -29,6 +29,14 @@ import numpy as np
 from numba import njit
 
 from go_engine.board import MOVE_OK, copy_into, copy_state, play, set_stone, set_to_play
+from go_engine.features import (
+    DEFAULT_LADDER_NODES,
+    EXTENDED_PLANES,
+    Workspace,
+    default_ladder_depth,
+    extended_fill,
+    workspace,
+)
 from go_engine.files import atomic_write
 from go_engine.jit import JIT
 from go_engine.rules import Rules
@@ -214,6 +222,8 @@ class Positions(NamedTuple):
     game: np.ndarray  # int32[P]: index of the game in the records
     first: np.ndarray  # int64[P]: index of the game's first position (history stops there)
     ok: np.ndarray  # bool[G]: the game replayed (False: dropped, an illegal move)
+    # uint8[P, EXTENDED_PLANES, N, N]: the extended planes (features="extended"), else None
+    planes: np.ndarray | None = None
 
 
 @njit(**JIT)
@@ -266,6 +276,42 @@ def _replay_all(
     return out
 
 
+@njit(**JIT)
+def _extended_all(
+    template: State,
+    s_off: np.ndarray,
+    s_act: np.ndarray,
+    s_col: np.ndarray,
+    m_off: np.ndarray,
+    m_act: np.ndarray,
+    m_col: np.ndarray,
+    ok: np.ndarray,
+    planes: np.ndarray,
+    scratch: np.ndarray,
+    ws: Workspace,
+    max_nodes: int,
+) -> None:
+    """The extended planes of every position of the games `_replay_all` kept (ok[g]), in the
+    same order, as 0/1 bytes. The mover is set to play first, as in the records."""
+    st = copy_state(template)
+    out = 0
+    for g in range(ok.shape[0]):
+        if not ok[g]:
+            continue
+        copy_into(st, template)
+        for j in range(s_off[g], s_off[g + 1]):
+            set_stone(st, s_act[j], s_col[j])
+        for j in range(m_off[g], m_off[g + 1]):
+            set_to_play(st, m_col[j])
+            extended_fill(st, scratch, ws, max_nodes)
+            for c in range(scratch.shape[0]):
+                for r in range(scratch.shape[1]):
+                    for q in range(scratch.shape[2]):
+                        planes[out, c, r, q] = 1 if scratch[c, r, q] > 0.5 else 0
+            out += 1
+            play(st, m_act[j], m_col[j])
+
+
 _TEMPLATES: dict[int, State] = {}
 
 
@@ -276,8 +322,12 @@ def _template(n: int) -> State:
     return _TEMPLATES[n]
 
 
-def replay_positions(records: GameRecords) -> Positions:
-    """Every position of every game in `records` (games with an illegal move dropped)."""
+def replay_positions(records: GameRecords, features: str = "agz") -> Positions:
+    """Every position of every game in `records` (games with an illegal move dropped); with
+    features="extended" also the extended planes of each (8 KB a 19x19 position, 20-250 us
+    each to compute: keep such shards small)."""
+    if features not in ("agz", "extended"):
+        raise ValueError(f"unknown feature set {features!r}")
     n = records.board_size
     total = records.num_moves
     boards = np.empty((total, n * n), np.uint8)
@@ -301,8 +351,25 @@ def replay_positions(records: GameRecords) -> Positions:
         first,
         ok,
     )
+    planes = None
+    if features == "extended":
+        planes = np.empty((count, EXTENDED_PLANES, n, n), np.uint8)
+        _extended_all(
+            _template(n),
+            records.setup_offsets,
+            records.setup_actions,
+            records.setup_colors,
+            records.move_offsets,
+            records.move_actions,
+            records.move_colors,
+            ok,
+            planes,
+            np.empty((EXTENDED_PLANES, n, n), np.float32),
+            workspace(n, default_ladder_depth(n)),
+            DEFAULT_LADDER_NODES,
+        )
     return Positions(
-        boards[:count], to_play[:count], actions[:count], game[:count], first[:count], ok
+        boards[:count], to_play[:count], actions[:count], game[:count], first[:count], ok, planes
     )
 
 

@@ -52,7 +52,7 @@ def evaluate_games(
         if not block:
             break
         rec = GameRecords.from_games(n, block)
-        pos = replay_positions(rec)
+        pos = replay_positions(rec, net.config.features)
         used += int(pos.ok.sum())
         dropped += int((~pos.ok).sum())
         part = DevicePositions(pos, rec, device)

@@ -5,7 +5,9 @@ arrays of `game_records.replay_positions` (the board before each move; history s
 game's first position), on whatever device the boards are on, so a GPU trainer never waits for
 the CPU. `PositionStream` walks the training shards in a seeded order, a few shards at a time
 (memory stays bounded by `shards_per_group`), shuffles the positions of each group and yields
-batches with a random board symmetry per sample. Its cursor (epoch, group, batch) is saved in
+batches with a random board symmetry per sample. With the "extended" feature set the 21
+planes of `go_engine.features.extended_planes` are computed in Numba when a shard is loaded
+(they need ladder reading, which has no torch form) and kept as bytes. Its cursor (epoch, group, batch) is saved in
 checkpoints so an interrupted run continues with the next batch it had not trained on.
 """
 
@@ -37,10 +39,12 @@ class Batch:
 
 
 class DevicePositions:
-    """The arrays of `Positions` (plus each position's value target) as tensors on a device."""
+    """The arrays of `Positions` (plus each position's value target) as tensors on a device;
+    with extended planes, those too (as bytes)."""
 
     def __init__(self, pos: Positions, records: GameRecords, device: torch.device) -> None:
         self.n = records.board_size
+        self.planes = None if pos.planes is None else torch.from_numpy(pos.planes).to(device)
         self.boards = torch.from_numpy(pos.boards).to(device)
         self.to_play = torch.from_numpy(pos.to_play.astype(np.int64)).to(device)
         self.actions = torch.from_numpy(pos.actions.astype(np.int64)).to(device)
@@ -103,6 +107,14 @@ def apply_symmetries(
     return flat.view(b, c, n, n), tables[0, syms, actions]
 
 
+def features(data: DevicePositions, idx: torch.Tensor) -> torch.Tensor:
+    """The input planes of positions `idx`: the stored extended planes when the positions
+    carry them, else the AGZ planes built from the boards."""
+    if data.planes is not None:
+        return data.planes[idx].to(torch.float32)
+    return agz_features(data, idx)
+
+
 def make_batch(
     data: DevicePositions,
     idx: torch.Tensor,
@@ -110,7 +122,7 @@ def make_batch(
     syms: torch.Tensor | None = None,
 ) -> Batch:
     """The batch of positions `idx`; with `tables` and `syms`, sample b under symmetry syms[b]."""
-    planes = agz_features(data, idx)
+    planes = features(data, idx)
     actions = data.actions[idx]
     if tables is not None and syms is not None:
         planes, actions = apply_symmetries(planes, actions, syms.to(idx.device), tables)
@@ -141,6 +153,7 @@ class PositionStream:
         shards_per_group: int = 4,
         symmetries: bool = True,
         cursor: Cursor | None = None,
+        feature_set: str = "agz",
     ) -> None:
         if not shards:
             raise ValueError("no training shards")
@@ -151,6 +164,7 @@ class PositionStream:
         self.shards_per_group = max(1, shards_per_group)
         self.symmetries = symmetries
         self.cursor = cursor or Cursor()
+        self.feature_set = feature_set
         self._tables: torch.Tensor | None = None
 
     @property
@@ -166,7 +180,10 @@ class PositionStream:
         while True:
             c = self.cursor
             records = [GameRecords.load(p) for p in self._group_shards(c.epoch, c.group)]
-            parts = [DevicePositions(replay_positions(r), r, self.device) for r in records]
+            parts = [
+                DevicePositions(replay_positions(r, self.feature_set), r, self.device)
+                for r in records
+            ]
             if self._tables is None:
                 self._tables = symmetry_tables(records[0].board_size, self.device)
             gen = torch.Generator().manual_seed(self.seed * 1_000_003 + c.epoch * 1009 + c.group)
@@ -213,13 +230,16 @@ def _concat(pieces: list[Batch]) -> Batch:
 
 
 def validation_set(
-    shards: list[Path], device: torch.device, max_positions: int = 0, seed: int = 0
+    shards: list[Path],
+    device: torch.device,
+    max_positions: int = 0,
+    feature_set: str = "agz",
 ) -> list[DevicePositions]:
     """The held-out positions (all, or an evenly spread `max_positions` of them)."""
     parts = []
     for p in shards:
         rec = GameRecords.load(p)
-        parts.append(DevicePositions(replay_positions(rec), rec, device))
+        parts.append(DevicePositions(replay_positions(rec, feature_set), rec, device))
     total = sum(len(p) for p in parts)
     if max_positions and total > max_positions:
         keep = max_positions / total

@@ -37,12 +37,12 @@ from tqdm import tqdm
 from go_engine.files import atomic_write
 from training.checkpoint import load_checkpoint, save_checkpoint
 from training.game_records import ReadReport, iter_games, shard_paths, write_shards
-from training.nets import NetConfig, PolicyValueNet, count_parameters
+from training.nets import FEATURE_PLANES, NetConfig, PolicyValueNet, count_parameters
 from training.sl_data import (
     Cursor,
     DevicePositions,
     PositionStream,
-    agz_features,
+    features,
     validation_set,
 )
 from training.split import default_fraction, is_validation
@@ -61,6 +61,7 @@ class SLConfig:
     val_fraction: float = -1.0  # < 0: training.split.default_fraction(board_size)
     games_per_shard: int = 1000
     arch: str = "resnet"
+    features: str = "agz"  # input planes: "agz" (17, AlphaGo Zero) or "extended" (21)
     blocks: int = 6
     channels: int = 64
     steps: int = 10_000
@@ -88,6 +89,8 @@ class SLConfig:
             raise ValueError("value_weight must be >= 0")
         if self.val_fraction >= 1.0:
             raise ValueError("val_fraction must be below 1")
+        if self.features not in FEATURE_PLANES:
+            raise ValueError(f"features must be one of {sorted(FEATURE_PLANES)}")
 
     @property
     def fraction(self) -> float:
@@ -95,7 +98,11 @@ class SLConfig:
 
     def net_config(self) -> NetConfig:
         return NetConfig(
-            board_size=self.board_size, blocks=self.blocks, channels=self.channels, arch=self.arch
+            board_size=self.board_size,
+            in_planes=FEATURE_PLANES[self.features],
+            blocks=self.blocks,
+            channels=self.channels,
+            arch=self.arch,
         )
 
     def to_json(self) -> str:
@@ -175,7 +182,7 @@ def evaluate_positions(
             idx_all = torch.arange(len(part), device=part.actions.device)
         for s in range(0, idx_all.shape[0], batch_size):
             idx = idx_all[s : s + batch_size]
-            logits, value = net(agz_features(part, idx))
+            logits, value = net(features(part, idx))
             logits = logits.float()
             target = part.actions[idx]
             loss += float(functional.cross_entropy(logits, target, reduction="sum"))
@@ -317,8 +324,13 @@ def train_sl(config: SLConfig, log=print, on_step=None) -> dict[str, float]:
         seed=config.seed,
         shards_per_group=config.shards_per_group,
         cursor=cursor,
+        feature_set=config.features,
     )
-    val = validation_set(val_shards, device, config.val_positions) if val_shards else []
+    val = (
+        validation_set(val_shards, device, config.val_positions, config.features)
+        if val_shards
+        else []
+    )
     logs = _Logs(run)
     use_amp = config.amp and device.type == "cuda"
 
