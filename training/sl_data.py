@@ -7,8 +7,9 @@ the CPU. `PositionStream` walks the training shards in a seeded order, a few sha
 (memory stays bounded by `shards_per_group`), shuffles the positions of each group and yields
 batches with a random board symmetry per sample. With the "extended" feature set the 21
 planes of `go_engine.features.extended_planes` are computed in Numba when a shard is loaded
-(they need ladder reading, which has no torch form) and kept as bytes. Its cursor (epoch, group, batch) is saved in
-checkpoints so an interrupted run continues with the next batch it had not trained on.
+(they need ladder reading, which has no torch form) and kept as bytes. The stream's cursor
+(epoch, group, batch) is saved in checkpoints so an interrupted run continues with the next
+batch it had not trained on.
 """
 
 from __future__ import annotations
