@@ -238,9 +238,13 @@ def validation_set(
 ) -> list[DevicePositions]:
     """The held-out positions (all, or an evenly spread `max_positions` of them)."""
     parts = []
+    total = 0
     for p in shards:
         rec = GameRecords.load(p)
         parts.append(DevicePositions(replay_positions(rec, feature_set), rec, device))
+        total += len(parts[-1])
+        if max_positions and total >= 4 * max_positions:
+            break  # enough to draw from: later shards would only cost memory
     total = sum(len(p) for p in parts)
     if max_positions and total > max_positions:
         keep = max_positions / total
