@@ -87,6 +87,40 @@ def _self_atari(st: State, p: int, c: int) -> bool:
 
 
 @njit(**INLINE)
+def _light_ok(st: State, p: int, c: int) -> bool:
+    """`_playout_ok(st, p, c) and not _self_atari(st, p, c)` in one pass over the neighbours
+    (the light rollouts test every candidate with both)."""
+    if p == st.meta[M_KO] and c == st.meta[M_KO_COLOR]:
+        return False
+    board = st.board
+    w = st.meta[M_W]
+    opp = 3 - c
+    empty = 0
+    spare = 0  # friendly neighbours whose chain has a liberty besides p
+    joins = False
+    capture = False
+    surrounded = True  # every neighbour is c or the edge
+    for q in (p - 1, p + 1, p - w, p + w):
+        v = board[q]
+        if v == EMPTY:
+            empty += 1
+        elif v == c:
+            joins = True
+            if not _only_liberty_is(st, st.head[q], p):
+                spare += 1
+        elif v == opp:
+            surrounded = False
+            if _only_liberty_is(st, st.head[q], p):
+                capture = True
+    if empty == 0:
+        if spare == 0 and not capture:
+            return False  # suicide
+        if surrounded and _diagonals_allow_eye(st, p, opp):
+            return False  # c's own eye
+    return capture or not joins or empty + spare > 1
+
+
+@njit(**INLINE)
 def _random_point(st: State, rng: np.ndarray, c: int, no_self_atari: bool = False) -> int:
     """Padded point of a uniformly random legal, non-eye-filling move of colour c, or -1;
     with `no_self_atari`, also skipping moves that leave a chain of 2+ stones in atari.
@@ -100,7 +134,7 @@ def _random_point(st: State, rng: np.ndarray, c: int, no_self_atari: bool = Fals
     while k > 0:
         i = rand_below(rng, k)
         p = empties[i]
-        if _playout_ok(st, p, c) and not (no_self_atari and _self_atari(st, p, c)):
+        if _light_ok(st, p, c) if no_self_atari else _playout_ok(st, p, c):
             return p
         k -= 1
         q = empties[k]

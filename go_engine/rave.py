@@ -24,12 +24,24 @@ import math
 import numpy as np
 from numba import njit
 
-from go_engine.board import MOVE_OK, _is_eye, _only_liberty_is, copy_into, legality, play
-from go_engine.jit import HOT, JIT
+from go_engine.board import MOVE_OK, _is_eye, _only_liberty_is, _place, copy_into, legality
+from go_engine.jit import HOT, INLINE, JIT
 from go_engine.playout import final_score
 from go_engine.rollout_policy import _escape_gains, result_for, rollout
 from go_engine.scoring import area_score
-from go_engine.state import EMPTY, M_N, M_PASSES, M_TO_PLAY, M_W, WALL, State
+from go_engine.state import (
+    EMPTY,
+    M_HASH,
+    M_HIST_CAP,
+    M_KO,
+    M_MOVE,
+    M_N,
+    M_PASSES,
+    M_TO_PLAY,
+    M_W,
+    WALL,
+    State,
+)
 from go_engine.tree import EXPANDED, LEAF, NEW, T_CAP, T_USED, TERMINAL, Tree, init_child
 
 # Indices into the float64 configuration vector.
@@ -97,6 +109,7 @@ def _expand(tree: Tree, node: int, st: State, cfg: np.ndarray) -> None:
         else:
             pri = cfg[R_PRIOR_PASS]
         init_child(tree, j, a, node, pri)
+        tree.score[j] = _rave_score(tree, j, cfg[R_PRIOR_N], cfg[R_EQUIV])
         j += 1
     tree.first[node] = used
     tree.nchild[node] = j - used
@@ -104,30 +117,68 @@ def _expand(tree: Tree, node: int, st: State, cfg: np.ndarray) -> None:
     tree.status[node] = EXPANDED
 
 
-@njit(**HOT)
+@njit(**INLINE)
+def _rave_score(tree: Tree, i: int, prior_n: float, equiv: float) -> float:
+    """Node i's score from its own statistics: (1 - beta) Q + beta Q~ (the module docstring).
+
+    Cached in `tree.score` and recomputed only when the statistics change (ordinary or AMAF
+    backup, creation), so that a selection needs no division at all."""
+    n = tree.visits[i]
+    q = (tree.wsum[i] + prior_n * tree.prior[i]) / (n + prior_n)
+    na = tree.amaf_n[i]
+    if na > 0:
+        beta = na / (n + na + n * na / equiv)
+        return (1.0 - beta) * q + beta * (tree.amaf_w[i] / na)
+    return q
+
+
+@njit(**INLINE)
 def _select(tree: Tree, node: int, cfg: np.ndarray) -> int:
     f = tree.first[node]
     k = tree.nchild[node]
-    equiv = cfg[R_EQUIV]
-    prior_n = cfg[R_PRIOR_N]
     explore = cfg[R_EXPLORE]
-    log_n = math.log(tree.visits[node] + 1.0)
     best = f
     best_score = -1e300
-    for i in range(f, f + k):
-        n = tree.visits[i]
-        q = (tree.wsum[i] + prior_n * tree.prior[i]) / (n + prior_n)
-        na = tree.amaf_n[i]
-        s = q
-        if na > 0:
-            beta = na / (n + na + n * na / equiv)
-            s = (1.0 - beta) * q + beta * (tree.amaf_w[i] / na)
-        if explore > 0.0:
-            s += explore * math.sqrt(log_n / (n + 1.0))
-        if s > best_score:
-            best_score = s
-            best = i
+    if explore > 0.0:
+        log_n = math.log(tree.visits[node] + 1.0)
+        for i in range(f, f + k):
+            s = tree.score[i] + explore * math.sqrt(log_n / (tree.visits[i] + 1.0))
+            if s > best_score:
+                best_score = s
+                best = i
+    else:
+        for i in range(f, f + k):
+            s = tree.score[i]
+            if s > best_score:
+                best_score = s
+                best = i
     return best
+
+
+@njit(**INLINE)
+def _descend(st: State, a: int, c: int) -> None:
+    """Play the tree move `a` for colour c (the player to move). It was legal, superko
+    included, when its node was made from this same position and history, so unlike
+    `board.play` this tests nothing and skips the feature planes; the hash and the history
+    are kept for the superko tests of the expansions below. A full history plays nothing, as
+    in `board.play`."""
+    m = st.meta[M_MOVE]
+    if m + 1 >= st.meta[M_HIST_CAP]:
+        return
+    n = st.meta[M_N]
+    if a == n * n:
+        st.meta[M_PASSES] += 1
+        st.meta[M_KO] = -1
+    else:
+        st.meta[M_PASSES] = 0
+        _place(st, st.a2p[a], c, True)
+    st.meta[M_TO_PLAY] = 3 - c
+    m += 1
+    st.meta[M_MOVE] = m
+    st.hist[m] = st.meta[M_HASH]
+    st.hside[m] = 3 - c
+    st.hmove[m] = a
+    st.hcolor[m] = c
 
 
 @njit(**JIT)
@@ -152,6 +203,8 @@ def simulate(
     scratch; `stamp` must persist between calls (it holds simulation counters)."""
     nn = root.meta[M_N] * root.meta[M_N]
     expand_at = cfg[R_EXPAND]
+    prior_n = cfg[R_PRIOR_N]
+    equiv = cfg[R_EQUIV]
     max_moves = int(cfg[R_ROLLOUT_MAX])
     mode = int(cfg[R_ROLLOUT_MODE])
     depth_cap = path.shape[0]
@@ -165,7 +218,7 @@ def simulate(
     if tree.status[0] != EXPANDED:
         return 0
     for _ in range(budget):
-        copy_into(work, root)
+        copy_into(work, root, False)
         node = 0
         path[0] = 0
         d = 1
@@ -173,7 +226,7 @@ def simulate(
         while tree.status[node] == EXPANDED and d < depth_cap:
             node = _select(tree, node, cfg)
             a = tree.move[node]
-            play(work, a, work.meta[M_TO_PLAY])
+            _descend(work, a, work.meta[M_TO_PLAY])
             seq[nm] = a
             nm += 1
             path[d] = node
@@ -202,6 +255,7 @@ def simulate(
             tree.visits[i] += 1
             tree.wsum[i] += x
             tree.wsq[i] += x * x
+            tree.score[i] = _rave_score(tree, i, prior_n, equiv)
             x = -x
         # AMAF backup: walk the moves backwards so firstc[a] ends as the colour that played a
         # first from each tree depth on.
@@ -226,6 +280,7 @@ def simulate(
                     if m < nn and stamp[m] == stamp_id and firstc[m] == col:
                         tree.amaf_n[ci] += 1
                         tree.amaf_w[ci] += won
+                        tree.score[ci] = _rave_score(tree, ci, prior_n, equiv)
     return budget
 
 

@@ -13,8 +13,8 @@ Capacity is fixed when the tree is made (`max_nodes`); when a block no longer fi
 becomes a LEAF that keeps backing up its evaluation. `reroot` keeps the subtree below the move
 actually played, compacted to the front, for reuse on the next move.
 
-The AMAF arrays (`amaf_n`, `amaf_w`) are only allocated for the RAVE engine; PUCT trees get
-one-element placeholders.
+The AMAF arrays (`amaf_n`, `amaf_w`) and the cached selection score (`score`) are only
+allocated for the RAVE engine; PUCT trees get one-element placeholders.
 """
 
 from __future__ import annotations
@@ -54,6 +54,10 @@ class Tree(NamedTuple):
     nnv: np.ndarray  # float32: evaluation for the player to move at the node
     amaf_n: np.ndarray  # int32: all-moves-as-first visits (RAVE trees only)
     amaf_w: np.ndarray  # float32: all-moves-as-first value sum (RAVE trees only)
+    # float64: the RAVE engine's selection score of the node from its own statistics, kept up
+    # to date whenever they change (`rave._rave_score`), so that choosing a child is a plain
+    # argmax with no divisions (RAVE trees only)
+    score: np.ndarray
     meta: np.ndarray  # int64[T_META]: nodes used, capacity
 
 
@@ -77,6 +81,7 @@ def new_tree(max_nodes: int, rave: bool = False) -> Tree:
         nnv=np.zeros(m, np.float32),
         amaf_n=np.zeros(r, np.int32),
         amaf_w=np.zeros(r, np.float32),
+        score=np.zeros(r, np.float64),
         meta=np.zeros(T_META, np.int64),
     )
     t.meta[T_USED] = 1
@@ -121,6 +126,7 @@ def _reset_node(tree: Tree, i: int) -> None:
     if tree.amaf_n.shape[0] > 1:
         tree.amaf_n[i] = 0
         tree.amaf_w[i] = 0.0
+        tree.score[i] = 0.0
 
 
 @njit(**INLINE)
@@ -140,6 +146,7 @@ def init_child(tree: Tree, j: int, move: int, parent: int, prior: float) -> None
     if tree.amaf_n.shape[0] > 1:
         tree.amaf_n[j] = 0
         tree.amaf_w[j] = 0.0
+        tree.score[j] = 0.0  # the caller sets the RAVE score (it depends on the settings)
 
 
 @njit(**JIT)
@@ -155,6 +162,7 @@ def _copy_node(dst: Tree, j: int, src: Tree, i: int) -> None:
     if src.amaf_n.shape[0] > 1:
         dst.amaf_n[j] = src.amaf_n[i]
         dst.amaf_w[j] = src.amaf_w[i]
+        dst.score[j] = src.score[i]
 
 
 @njit(**JIT)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from go_engine import Game
-from go_engine.board import copy_state
+from go_engine.board import copy_state, play
 from go_engine.evaluator import (
     MixedEvaluator,
     RolloutEvaluator,
@@ -27,7 +27,7 @@ from go_engine.mcts import MCTS, MCTSConfig
 from go_engine.rollout_policy import N_WEIGHTS, RolloutPolicy
 from go_engine.search import Search, SearchConfig, run_many
 from go_engine.search_result import RESIGN, MoveChoice, SearchResult, choose_move
-from go_engine.state import new_state
+from go_engine.state import M_TO_PLAY, new_state
 from go_engine.tree import EXPANDED, T_USED
 from tests.positions import setup
 
@@ -129,6 +129,28 @@ def test_rave_visits_add_up() -> None:
             f, k = int(tree.first[node]), int(tree.nchild[node])
             # A node is expanded on its fourth visit, which also plays a rollout from it.
             assert tree.visits[node] == 4 + tree.visits[f : f + k].sum()
+
+
+@pytest.mark.parametrize("explore", [0.0, 0.3])
+def test_rave_cached_scores_equal_recomputed_ones(explore: float) -> None:
+    """`tree.score` (kept up to date on every backup) equals the RAVE blend recomputed from the
+    node's statistics, also after the tree was kept across a move."""
+    engine = MCTS(9, MCTSConfig(seed=5, explore=explore))
+    st = new_state(9)
+    result = engine.run(st, visits=1500)
+    play(st, int(result.actions[int(np.argmax(result.visits))]), int(st.meta[M_TO_PLAY]))
+    engine.run(st, visits=1500)
+    tree = engine.workers[0].tree
+    used = int(tree.meta[T_USED])
+    cfg = engine.config
+    n = tree.visits[1:used].astype(np.float64)
+    q = (tree.wsum[1:used] + cfg.prior_visits * tree.prior[1:used]) / (n + cfg.prior_visits)
+    na = tree.amaf_n[1:used].astype(np.float64)
+    beta = na / np.maximum(n + na + n * na / cfg.equivalence, 1e-300)
+    amaf_q = tree.amaf_w[1:used] / np.maximum(na, 1.0)
+    expected = np.where(na > 0, (1.0 - beta) * q + beta * amaf_q, q)
+    assert used > 1000
+    np.testing.assert_allclose(tree.score[1:used], expected, rtol=1e-12, atol=1e-12)
 
 
 def test_same_seed_same_search() -> None:
