@@ -103,12 +103,15 @@ class SearchPlayer:
         self.last: SearchResult | None = None
         self.seconds_override: float | None = None  # set by the engine's time manager
 
+    # (visits, seconds) when neither the options nor the clock give a budget
+    default_budget: tuple[int | None, float | None] = (DEFAULT_VISITS, None)
+
     def budget(self) -> tuple[int | None, float | None]:
         visits, seconds = self.config.visits, self.config.seconds
         if self.seconds_override is not None:
             seconds = self.seconds_override
         if visits is None and seconds is None:
-            visits = DEFAULT_VISITS
+            visits, seconds = self.default_budget
         return visits, seconds
 
     def search(self, state: State, visits: int | None, seconds: float | None) -> SearchResult:
@@ -298,13 +301,7 @@ class NetworkPlayer(SearchPlayer):
         self.networks = _Networks(self.config, self.name)
         self.searches: dict[int, Search] = {}
 
-    def budget(self) -> tuple[int | None, float | None]:
-        visits, seconds = self.config.visits, self.config.seconds
-        if self.seconds_override is not None:
-            seconds = self.seconds_override
-        if visits is None and seconds is None:
-            seconds = DEFAULT_NETWORK_SECONDS
-        return visits, seconds
+    default_budget = (None, DEFAULT_NETWORK_SECONDS)
 
     def searcher(self, n: int) -> Search:
         if n not in self.searches:

@@ -40,6 +40,7 @@ from torch import nn
 
 from go_engine.files import atomic_write
 from training.nets import FEATURE_PLANES, NetConfig, PolicyValueNet, features_for_planes
+from training.torch_evaluator import NetworkEvaluatorBase
 
 INPUT_NAME = "planes"
 OUTPUT_NAMES = ("policy", "value")
@@ -228,7 +229,7 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return z
 
 
-class OnnxEvaluator:
+class OnnxEvaluator(NetworkEvaluatorBase):
     """An exported network behind the search's evaluator interface, run by ONNX Runtime.
 
     model           path of a .onnx file written by `export_onnx`, or its bytes
@@ -238,8 +239,6 @@ class OnnxEvaluator:
     spin            let idle worker threads spin (ONNX Runtime's default): lower latency on
                     an otherwise idle machine, but they take the cores from everything else
     """
-
-    network: bool = True
 
     def __init__(
         self,
@@ -270,26 +269,6 @@ class OnnxEvaluator:
     @property
     def providers(self) -> list[str]:
         return list(self.session.get_providers())
-
-    @property
-    def board_size(self) -> int:
-        return self.config.board_size
-
-    @property
-    def in_planes(self) -> int:
-        return self.config.in_planes
-
-    @property
-    def rollout_policy(self) -> Any:
-        if self._rollout_policy is None:
-            from go_engine.rollout_policy import RolloutPolicy
-
-            self._rollout_policy = RolloutPolicy()
-        return self._rollout_policy
-
-    @rollout_policy.setter
-    def rollout_policy(self, policy: Any) -> None:
-        self._rollout_policy = policy
 
     def evaluate(self, planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Priors float32[B, N*N+1] (probabilities) and values float32[B] for planes

@@ -83,7 +83,35 @@ def _default_rollout_policy() -> Any:
     return RolloutPolicy()
 
 
-class TorchEvaluator:
+class NetworkEvaluatorBase:
+    """What every network evaluator shares: the board size and plane count of its NetConfig,
+    and the rollout policy the search's mixed leaves use (a default `RolloutPolicy()` made on
+    first use). Subclasses set `config` and `_rollout_policy`."""
+
+    network: bool = True
+    config: NetConfig
+    _rollout_policy: Any
+
+    @property
+    def board_size(self) -> int:
+        return self.config.board_size
+
+    @property
+    def in_planes(self) -> int:
+        return self.config.in_planes
+
+    @property
+    def rollout_policy(self) -> Any:
+        if self._rollout_policy is None:
+            self._rollout_policy = _default_rollout_policy()
+        return self._rollout_policy
+
+    @rollout_policy.setter
+    def rollout_policy(self, policy: Any) -> None:
+        self._rollout_policy = policy
+
+
+class TorchEvaluator(NetworkEvaluatorBase):
     """A `PolicyValueNet` (or any module with a `config: NetConfig` and the same forward) as an
     evaluator for the search.
 
@@ -96,8 +124,6 @@ class TorchEvaluator:
     rollout_policy  the policy of the search's rollouts; a default `RolloutPolicy()` is made
                     on first use
     """
-
-    network: bool = True
 
     def __init__(
         self,
@@ -132,24 +158,6 @@ class TorchEvaluator:
         self.net: nn.Module = self._prepare(net)
 
     # ------------------------------------------------------------------ set-up
-
-    @property
-    def board_size(self) -> int:
-        return self.config.board_size
-
-    @property
-    def in_planes(self) -> int:
-        return self.config.in_planes
-
-    @property
-    def rollout_policy(self) -> Any:
-        if self._rollout_policy is None:
-            self._rollout_policy = _default_rollout_policy()
-        return self._rollout_policy
-
-    @rollout_policy.setter
-    def rollout_policy(self, policy: Any) -> None:
-        self._rollout_policy = policy
 
     def _prepare(self, net: nn.Module) -> nn.Module:
         """A private eval-mode copy of `net` on the device, fused and in half as asked."""
