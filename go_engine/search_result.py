@@ -73,10 +73,11 @@ class SearchResult:
 
     @property
     def best_index(self) -> int:
-        """The most-visited child (ties: higher value)."""
+        """The most-visited child (ties: higher prior, then higher value: after a short search
+        a few visits' mean value is noise, the prior is not)."""
         if len(self.actions) == 0:
             return -1
-        order = np.lexsort((self.values, self.visits))
+        order = np.lexsort((self.values, self.priors, self.visits))
         return int(order[-1])
 
     @property
@@ -101,6 +102,7 @@ class MoveChoice:
     temperature: float = 1.0
     lcb: bool = True
     lcb_min_fraction: float = 0.1  # LCB candidates need this share of the top visit count
+    lcb_min_visits: int = 16  # ... and at least this many visits (fewer: the LCB is noise)
     resign_threshold: float = -0.95  # resign when the best value is below (-1 disables)
     resign_min_move: int = 20  # never resign before this move number
 
@@ -137,7 +139,7 @@ def choose_move(
     else:
         i = result.best_index
         if choice.lcb and visits[i] > 0:
-            ok = visits >= max(choice.lcb_min_fraction * visits.max(), 1.0)
+            ok = visits >= max(choice.lcb_min_fraction * visits.max(), choice.lcb_min_visits)
             scores = np.where(ok, result.lcb, -np.inf)
             j = int(np.argmax(scores))
             if scores[j] > result.lcb[i]:

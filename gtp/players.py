@@ -310,7 +310,12 @@ class NetworkPlayer(SearchPlayer):
                 policy = RolloutPolicy(self.config.rollout)
                 evaluator = MixedEvaluator(evaluator, self.config.mix, policy)
             seed = self.config.seed if self.config.seed is not None else 0
-            self.searches[n] = Search(evaluator, n, SearchConfig(batch_size=8, seed=seed))
+            # Virtual loss spreads a batch over the root's children: with the few dozen
+            # evaluations a CPU affords per move, batches of 8 would leave a one-ply search.
+            # On a CPU a batch of 4 costs little throughput (BENCHMARKS, "Networks").
+            on_gpu = "cuda" in str(getattr(evaluator, "device", ""))
+            batch = 16 if on_gpu else 4
+            self.searches[n] = Search(evaluator, n, SearchConfig(batch_size=batch, seed=seed))
         return self.searches[n]
 
     def search(self, state: State, visits: int | None, seconds: float | None) -> SearchResult:

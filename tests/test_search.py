@@ -289,6 +289,19 @@ def test_move_choice_lcb_resign_and_pass_guards() -> None:
     assert picks >= {0, 1}
 
 
+def test_short_searches_trust_the_prior_over_a_few_visits_values() -> None:
+    rng = np.random.default_rng(0)
+    # Equal visits: the higher prior wins even though a two-visit value looks better.
+    r = _result([3, 3, 3], [0.2, 0.6, 0.3], [0.0, 0.3, 0.1])
+    r.priors[:] = [0.2, 0.1, 0.7]
+    assert r.best_index == 2
+    # Too few visits for the lower bound to mean anything: it is not consulted.
+    assert choose_move(r, MoveChoice(), 40, rng, pass_action=3) == 2
+    # With enough visits it is.
+    big = _result([100, 60, 30], [0.1, 0.4, 0.0], [0.0, 0.3, -0.2])
+    assert choose_move(big, MoveChoice(), 40, rng, pass_action=3) == 1
+
+
 class EquivariantNet:
     """Priors follow the first plane, so rotating the input rotates the output."""
 
