@@ -19,7 +19,8 @@ softmax of these scores over the candidate moves (legal, not filling c's own eye
     self-atari            p leaves its chain with one liberty (a lone stone / a group)
     atari                 p takes an opposing chain from two liberties to one
 
-Liberties are exact distinct counts (capped at 3), read by walking the chain.
+Liberties are exact distinct counts (capped at 3): read by walking the chain, or inside a
+rollout from per-chain liberty records kept up to date move by move (REC_A below).
 
 Weights layout (float32[N_WEIGHTS]): NR_OFF + non-response slot, RESP_OFF + response slot,
 NEAR_OFF + diamond place, FLAG_OFF + F_* flag.
@@ -29,9 +30,9 @@ kept per point and colour as exp(score) in the caller's scratch, and after each 
 points whose features can have changed are recomputed: the 3x3 neighbourhoods of the move and
 of captured stones, and the liberties of the chains whose liberty count crossed 1, 2 or 3 (or
 that touched captured stones). Sampling adds the response factors of the (at most 12) diamond
-points and draws a row, then a point, from per-row sums. `extract_game` lists the active
-feature indices of every candidate of every position of a game, exactly the indices
-`move_logit` sums, for training.
+points and draws a row, then a point, from per-row sums, which are redone only for the rows
+whose entries changed. `extract_game` lists the active feature indices of every candidate of
+every position of a game, exactly the indices `move_logit` sums, for training.
 """
 
 from __future__ import annotations
@@ -93,6 +94,20 @@ _LOGIT_CLIP = 40.0
 
 # ----------------------------------------------------------------------------- features
 
+# Liberty records (rollouts only): while `weights_rollout` runs, st.epos[h] of every chain head
+# h (an entry the board reads only at empty points) holds the chain's `_libs3` as
+# n | a << REC_A | b << REC_B (a and b meaningful when n <= 2), so that a point's features cost
+# four look-ups instead of walking up to four chains. The board's own data cannot give them:
+# its pseudo-liberties tell one liberty from more, not two from three. The records are brought
+# up to date after each move (the chains whose liberties changed: the new stone's, the
+# opponent's next to it, and the mover's next to captured stones), and the epos entries of
+# stones are set back to -1 when the rollout ends.
+REC_A = 2
+REC_B = 12
+REC_MASK = 1023  # padded points fit in 10 bits (MAX_SIZE 25: 27 * 27 = 729)
+REC_SEEN = 1 << 22  # the record was recomputed during this move
+REC_CHANGED = 1 << 23  # ... and the chain's liberties must be refreshed
+
 
 @njit(**INLINE)
 def _libs3(st: State, h: int) -> tuple[int, int, int]:
@@ -119,6 +134,40 @@ def _libs3(st: State, h: int) -> tuple[int, int, int]:
         if s == h:
             break
     return n, a, b
+
+
+@njit(**INLINE)
+def _lib_record(st: State, h: int) -> int:
+    """Chain h's liberty record (see REC_A), computed by `_libs3`."""
+    n, a, b = _libs3(st, h)
+    return n | (max(a, 0) << REC_A) | (max(b, 0) << REC_B)
+
+
+@njit(**INLINE)
+def _libs(st: State, h: int, memo: bool) -> tuple[int, int, int]:
+    """`_libs3(st, h)`, read from the liberty records when `memo` (inside a rollout)."""
+    if memo:
+        r = st.epos[h]
+        return r & 3, (r >> REC_A) & REC_MASK, (r >> REC_B) & REC_MASK
+    return _libs3(st, h)
+
+
+@njit(**INLINE)
+def _same_libs(r: int, s: int) -> bool:
+    """Two liberty records give every point the same features (equal counts, and equal
+    liberty sets below three)."""
+    n = r & 3
+    if n != s & 3:
+        return False
+    if n >= 3:
+        return True
+    a = (r >> REC_A) & REC_MASK
+    b = (r >> REC_B) & REC_MASK
+    x = (s >> REC_A) & REC_MASK
+    y = (s >> REC_B) & REC_MASK
+    if n == 1:
+        return a == x
+    return (a == x and b == y) or (a == y and b == x)
 
 
 @njit(**INLINE)
@@ -158,11 +207,11 @@ def _flags_of(capture: bool, save: bool, atari: bool, nl: int, joins: bool) -> i
 
 
 @njit(**INLINE)
-def _point_both(st: State, p: int) -> tuple[bool, int, int, bool, int, int]:
+def _point_both(st: State, p: int, memo: bool) -> tuple[bool, int, int, bool, int, int]:
     """Features of empty point p for Black and White, ignoring the ko rule:
     (ok_black, nr_black, flags_black, ok_white, nr_white, flags_white), where ok says p is a
     candidate (legal, not filling one's own eye), nr is the non-response slot and flags the
-    F_* bits."""
+    F_* bits. `memo`: read liberties from the records (inside a rollout)."""
     board = st.board
     w = st.meta[M_W]
     raw = (
@@ -203,7 +252,7 @@ def _point_both(st: State, p: int) -> tuple[bool, int, int, bool, int, int]:
             b1, b2, bn = _add_lib(b1, b2, bn, q)
             w1, w2, wn = _add_lib(w1, w2, wn, q)
         elif v != WALL:
-            n, a, b = _libs3(st, st.head[q])
+            n, a, b = _libs(st, st.head[q], memo)
             libcode |= n << shift
             if v == BLACK:
                 join_b = True
@@ -269,7 +318,7 @@ def _point_both(st: State, p: int) -> tuple[bool, int, int, bool, int, int]:
 @njit(**INLINE)
 def point_features(st: State, p: int, c: int) -> tuple[bool, int, int]:
     """(candidate, non-response slot, flags) of empty point p for colour c (simple ko too)."""
-    ok_b, nr_b, fl_b, ok_w, nr_w, fl_w = _point_both(st, p)
+    ok_b, nr_b, fl_b, ok_w, nr_w, fl_w = _point_both(st, p, False)
     if p == st.meta[M_KO] and c == st.meta[M_KO_COLOR]:
         return False, 0, 0
     if c == BLACK:
@@ -288,7 +337,7 @@ def _base_logit(weights: np.ndarray, nr: int, flags: int) -> float:
 
 
 @njit(**INLINE)
-def response_code(st: State, last: int, c: int) -> int:
+def response_code(st: State, last: int, c: int, memo: bool) -> int:
     """The 12-point diamond around the previous move (padded point `last`) seen by c, 2 bits a
     point in the order of `diamond_index`, and its chain's liberty count (1, 2, 3+) above."""
     board = st.board
@@ -308,7 +357,7 @@ def response_code(st: State, last: int, c: int) -> int:
     v = board[last]
     n = 0
     if v == BLACK or v == WHITE:
-        n, _, _ = _libs3(st, st.head[last])
+        n, _, _ = _libs(st, st.head[last], memo)
     return code | (n << 24)
 
 
@@ -364,7 +413,7 @@ def _response_logit(weights: np.ndarray, code: int, k: int) -> float:
 def feature_logit(st: State, p: int, c: int, last: int, weights: np.ndarray) -> float:
     """The score of candidate p for colour c, the previous move at padded point `last` (or
     -1): the sum of the weights of its active features."""
-    ok_b, nr_b, fl_b, ok_w, nr_w, fl_w = _point_both(st, p)
+    ok_b, nr_b, fl_b, ok_w, nr_w, fl_w = _point_both(st, p, False)
     if c == BLACK:
         s = _base_logit(weights, nr_b, fl_b)
     else:
@@ -372,7 +421,7 @@ def feature_logit(st: State, p: int, c: int, last: int, weights: np.ndarray) -> 
     if last >= 0:
         k = diamond_index(p, last, st.meta[M_W])
         if k >= 0:
-            s += _response_logit(weights, response_code(st, last, c), k)
+            s += _response_logit(weights, response_code(st, last, c, False), k)
     return s
 
 
@@ -385,71 +434,134 @@ def _exp_clip(s: float) -> float:
 
 
 @njit(**INLINE)
-def _refresh(st: State, q: int, weights: np.ndarray, cache: np.ndarray, nn: int) -> None:
-    """Recompute the cached exp(base score) of point q for both colours (0: no candidate)."""
+def _refresh(st: State, q: int, weights: np.ndarray, cache: np.ndarray, nn: int, memo: bool) -> int:
+    """Recompute the cached exp(base score) of point q for both colours (0: no candidate);
+    returns the bit of q's row (the row sums to redo)."""
     a = st.p2a[q]
     if st.board[q] != EMPTY:
         cache[a] = 0.0
         cache[nn + a] = 0.0
-        return
-    ok_b, nr_b, fl_b, ok_w, nr_w, fl_w = _point_both(st, q)
-    cache[a] = _exp_clip(_base_logit(weights, nr_b, fl_b)) if ok_b else 0.0
-    cache[nn + a] = _exp_clip(_base_logit(weights, nr_w, fl_w)) if ok_w else 0.0
+    else:
+        ok_b, nr_b, fl_b, ok_w, nr_w, fl_w = _point_both(st, q, memo)
+        cache[a] = _exp_clip(_base_logit(weights, nr_b, fl_b)) if ok_b else 0.0
+        cache[nn + a] = _exp_clip(_base_logit(weights, nr_w, fl_w)) if ok_w else 0.0
+    return 1 << (a // st.meta[M_N])
 
 
 @njit(**HOT)
 def fill_cache(st: State, weights: np.ndarray, cache: np.ndarray) -> None:
-    """cache[(c - 1) * N*N + action] = exp(base score) of every point for both colours."""
+    """cache[(c - 1) * N*N + action] = exp(base score) of every point for both colours, from
+    scratch (liberties counted by walking the chains: the reference the rollout's incremental
+    cache must equal)."""
     nn = st.meta[M_N] * st.meta[M_N]
     for a in range(nn):
-        _refresh(st, st.a2p[a], weights, cache, nn)
+        _refresh(st, st.a2p[a], weights, cache, nn, False)
+
+
+@njit(**HOT)
+def start_records(st: State, weights: np.ndarray, cache: np.ndarray) -> None:
+    """Start a rollout's incremental data: the liberty record of every chain (in st.epos, see
+    REC_A) and the cache of `fill_cache` computed from them. `end_records` undoes the former."""
+    board = st.board
+    for p in range(board.shape[0]):
+        v = board[p]
+        if (v == BLACK or v == WHITE) and st.head[p] == p:
+            st.epos[p] = _lib_record(st, p)
+    nn = st.meta[M_N] * st.meta[M_N]
+    for a in range(nn):
+        _refresh(st, st.a2p[a], weights, cache, nn, True)
+
+
+@njit(**HOT)
+def end_records(st: State) -> None:
+    """Give the stones' epos entries back to the board (-1)."""
+    board = st.board
+    for p in range(board.shape[0]):
+        v = board[p]
+        if v == BLACK or v == WHITE:
+            st.epos[p] = -1
+
+
+@njit(**HOT)
+def records_ok(st: State) -> bool:
+    """Every chain head's liberty record equals a recount (for the tests)."""
+    board = st.board
+    for p in range(board.shape[0]):
+        v = board[p]
+        if (v == BLACK or v == WHITE) and st.head[p] == p:
+            r = st.epos[p]
+            if r & (REC_SEEN | REC_CHANGED) or not _same_libs(r, _lib_record(st, p)):
+                return False
+    return True
 
 
 @njit(**INLINE)
-def _refresh_libs(
-    st: State, h: int, weights: np.ndarray, cache: np.ndarray, nn: int, seen: np.ndarray, ns: int
-) -> int:
-    """Refresh every liberty of chain h unless h is among seen[:ns]; returns the new ns."""
-    for i in range(ns):
-        if seen[i] == h:
-            return ns
-    seen[ns] = h
+def _refresh_around(st: State, p: int, weights: np.ndarray, cache: np.ndarray, nn: int) -> int:
     board = st.board
     w = st.meta[M_W]
+    mask = 0
+    for q in (p - w, p + w, p - 1, p + 1, p - w - 1, p - w + 1, p + w - 1, p + w + 1):
+        if board[q] == EMPTY:
+            mask |= _refresh(st, q, weights, cache, nn, True)
+    return mask
+
+
+@njit(**INLINE)
+def _update_record(st: State, h: int) -> None:
+    """Recount chain h's liberties (once a move: REC_SEEN), flagging REC_CHANGED when its
+    liberties' features can have changed."""
+    old = st.epos[h]
+    if old & REC_SEEN:
+        return
+    r = _lib_record(st, h)
+    if not _same_libs(old, r):
+        r |= REC_CHANGED
+    st.epos[h] = r | REC_SEEN
+
+
+@njit(**INLINE)
+def _flush_record(st: State, h: int, weights: np.ndarray, cache: np.ndarray, nn: int) -> int:
+    """Clear chain h's REC_SEEN / REC_CHANGED and, if changed, refresh its liberties."""
+    r = st.epos[h]
+    if not r & REC_SEEN:
+        return 0
+    st.epos[h] = r & ~(REC_SEEN | REC_CHANGED)
+    if not r & REC_CHANGED:
+        return 0
+    n = r & 3
+    if n <= 2:  # the record names them
+        mask = _refresh(st, (r >> REC_A) & REC_MASK, weights, cache, nn, True)
+        if n == 2:
+            mask |= _refresh(st, (r >> REC_B) & REC_MASK, weights, cache, nn, True)
+        return mask
+    board = st.board
+    w = st.meta[M_W]
+    mask = 0
     s = h
     while True:
         for q in (s - 1, s + 1, s - w, s + w):
             if board[q] == EMPTY:
-                _refresh(st, q, weights, cache, nn)
+                mask |= _refresh(st, q, weights, cache, nn, True)
         s = st.nxt[s]
         if s == h:
             break
-    return ns + 1
-
-
-@njit(**INLINE)
-def _refresh_around(st: State, p: int, weights: np.ndarray, cache: np.ndarray, nn: int) -> None:
-    board = st.board
-    w = st.meta[M_W]
-    for q in (p - w, p + w, p - 1, p + 1, p - w - 1, p - w + 1, p + w - 1, p + w + 1):
-        if board[q] == EMPTY:
-            _refresh(st, q, weights, cache, nn)
+    return mask
 
 
 @njit(**HOT)
-def play_and_update(
-    st: State, p: int, c: int, weights: np.ndarray, cache: np.ndarray, seen: np.ndarray
-) -> None:
-    """Place c's stone at candidate p (simple ko, no hashing) and bring the cache up to date.
-    `seen` is int32 scratch (N*N entries)."""
+def play_and_update(st: State, p: int, c: int, weights: np.ndarray, cache: np.ndarray) -> int:
+    """Place c's stone at candidate p (simple ko, no hashing) and bring the liberty records
+    and the cache up to date; returns the bit mask of the rows whose cache entries changed."""
     board = st.board
     w = st.meta[M_W]
-    nn = st.meta[M_N] * st.meta[M_N]
+    n = st.meta[M_N]
+    nn = n * n
     opp = 3 - c
     h0 = -1
     h1 = -1
     h2 = -1
     h3 = -1
+    own = False
     own_small = False
     for q in (p - 1, p + 1, p - w, p + w):
         v = board[q]
@@ -464,43 +576,73 @@ def play_and_update(
                     h2 = h
                 else:
                     h3 = h
-        elif v == c and not own_small:
-            n, _, _ = _libs3(st, st.head[q])
-            if n <= 2:
+        elif v == c:
+            own = True
+            if st.epos[st.head[q]] & 3 <= 2:
                 own_small = True
     _place(st, p, c, False)
-    a = st.p2a[p]
-    cache[a] = 0.0
-    cache[nn + a] = 0.0
-    _refresh_around(st, p, weights, cache, nn)
-    ns = 0
+    if board[p] != c:  # suicide (rules allowing it; rollouts never play it): start again
+        start_records(st, weights, cache)
+        return (1 << n) - 1
+    # The records first (a refresh reads every neighbouring chain's record), then the points.
+    hp = st.head[p]
+    r = _lib_record(st, hp)
+    if own and (own_small or r & 3 <= 2):  # liberties of merged chains with changed counts
+        r |= REC_CHANGED
+    st.epos[hp] = r | REC_SEEN
+    for q in (p - 1, p + 1, p - w, p + w):
+        if board[q] == opp:  # lost liberty p
+            _update_record(st, st.head[q])
     for hc in (h0, h1, h2, h3):
         if hc < 0:
             continue
         s = hc
         while True:  # the removed stones keep their chain links
-            _refresh(st, s, weights, cache, nn)
-            _refresh_around(st, s, weights, cache, nn)
             for q in (s - 1, s + 1, s - w, s + w):
-                if board[q] == c:
-                    ns = _refresh_libs(st, st.head[q], weights, cache, nn, seen, ns)
+                if board[q] == c:  # gained liberty s
+                    _update_record(st, st.head[q])
             s = st.nxt[s]
             if s == hc:
                 break
-    if board[p] != c:
-        return  # suicide (rules allowing it): the neighbours were refreshed above
+    a = st.p2a[p]
+    cache[a] = 0.0
+    cache[nn + a] = 0.0
+    mask = (1 << (a // n)) | _refresh_around(st, p, weights, cache, nn)
+    for hc in (h0, h1, h2, h3):
+        if hc < 0:
+            continue
+        s = hc
+        while True:
+            mask |= _refresh(st, s, weights, cache, nn, True)
+            mask |= _refresh_around(st, s, weights, cache, nn)
+            for q in (s - 1, s + 1, s - w, s + w):
+                if board[q] == c:
+                    mask |= _flush_record(st, st.head[q], weights, cache, nn)
+            s = st.nxt[s]
+            if s == hc:
+                break
     for q in (p - 1, p + 1, p - w, p + w):
         if board[q] == opp:
-            n, _, _ = _libs3(st, st.head[q])
-            if n <= 2:
-                ns = _refresh_libs(st, st.head[q], weights, cache, nn, seen, ns)
-    hp = st.head[p]
-    if own_small:
-        ns = _refresh_libs(st, hp, weights, cache, nn, seen, ns)
-    else:
-        n, _, _ = _libs3(st, hp)
-        if n <= 2:
-            ns = _refresh_libs(st, hp, weights, cache, nn, seen, ns)
+            mask |= _flush_record(st, st.head[q], weights, cache, nn)
+    mask |= _flush_record(st, hp, weights, cache, nn)
+    return mask
+
+
+@njit(**INLINE)
+def _sum_rows(cache: np.ndarray, rows: np.ndarray, n: int, dirty: int) -> None:
+    """rows[r] (Black) and rows[n + r] (White): the sums of the cache's row r, for the rows
+    whose bit is set in `dirty`."""
+    nn = n * n
+    for r in range(n):
+        if (dirty >> r) & 1:
+            sb = 0.0
+            sw = 0.0
+            i0 = r * n
+            for i in range(i0, i0 + n):
+                sb += cache[i]
+                sw += cache[nn + i]
+            rows[r] = sb
+            rows[n + r] = sw
 
 
 @njit(**HOT)
@@ -512,30 +654,26 @@ def _sample(
     weights: np.ndarray,
     cache: np.ndarray,
     rows: np.ndarray,
-) -> int:
-    """Draw a point from cache (colour c) times the response factors; -1 when all are zero."""
+) -> tuple[int, int]:
+    """Draw a point from cache (colour c) times the response factors; -1 when all are zero.
+    `rows` holds the row sums (`_sum_rows`); the rows changed here (the response factors are
+    added to them) are returned as a bit mask, to be summed again."""
     board = st.board
     w = st.meta[M_W]
     n = st.meta[M_N]
     nn = n * n
     base = (c - 1) * nn
+    rb = (c - 1) * n
     size = board.shape[0]
     code = 0
     lr = -10
     lc = -10
+    adj = 0
     if last >= 0:
-        code = response_code(st, last, c)
+        code = response_code(st, last, c, True)
         la = st.p2a[last]
         lr = la // n
         lc = la % n
-    total = 0.0
-    for r in range(n):
-        s = 0.0
-        i0 = base + r * n
-        for i in range(i0, i0 + n):
-            s += cache[i]
-        rows[r] = s
-    if last >= 0:
         k = 0
         for off in (-w, w, -1, 1, -w - 1, -w + 1, w - 1, w + 1, -2 * w, 2 * w, -2, 2):
             q = last + off
@@ -544,22 +682,26 @@ def _sample(
                 x = cache[base + a]
                 if x > 0.0:
                     f = _exp_clip(_response_logit(weights, code, k))
-                    rows[a // n] += x * (f - 1.0)
+                    r = a // n
+                    rows[rb + r] += x * (f - 1.0)
+                    adj |= 1 << r
             k += 1
+    total = 0.0
     for r in range(n):
-        total += rows[r]
+        total += rows[rb + r]
     if total <= 0.0:
-        return -1
+        return -1, adj
     u = rand_float(rng) * total
     row = -1
     for r in range(n):
-        if rows[r] > 0.0:
+        x = rows[rb + r]
+        if x > 0.0:
             row = r
-            if u < rows[r]:
+            if u < x:
                 break
-            u -= rows[r]
+            u -= x
     if row < 0:
-        return -1
+        return -1, adj
     near = abs(row - lr) <= 2
     pick = -1
     i0 = base + row * n
@@ -577,8 +719,8 @@ def _sample(
             break
         u -= x
     if pick < 0:
-        return -1
-    return st.a2p[row * n + pick]
+        return -1, adj
+    return st.a2p[row * n + pick], adj
 
 
 @njit(**HOT)
@@ -594,12 +736,14 @@ def weights_rollout(
 ) -> int:
     """`rollout_policy.rollout` for the weights policy: same contract (moves played into
     `moves`, their number returned, `st` left in fast mode); `score` (float64, N*N) holds the
-    per-point cache of both colours, `cand` (int32, N*N) the row sums and other scratch."""
+    per-point cache of both colours, `cand` (int32, N*N) the row sums of both colours."""
     st.meta[M_FAST] = 1
-    nn = st.meta[M_N] * st.meta[M_N]
+    n = st.meta[M_N]
+    nn = n * n
     cache = score[:nn].view(np.float32)
     rows = cand[:nn].view(np.float32)
-    fill_cache(st, weights, cache)
+    start_records(st, weights, cache)
+    dirty = (1 << n) - 1
     cap = min(max_moves, moves.shape[0])
     count = 0
     while st.meta[M_PASSES] < 2 and count < cap:
@@ -608,30 +752,36 @@ def weights_rollout(
         ko_a = -1
         ko_x = np.float32(0.0)
         while True:
-            p = _sample(st, rng, c, last, weights, cache, rows)
+            _sum_rows(cache, rows, n, dirty)
+            p, dirty = _sample(st, rng, c, last, weights, cache, rows)
             if p < 0:
                 break
+            a = st.p2a[p]
             if p == st.meta[M_KO] and c == st.meta[M_KO_COLOR]:
-                ko_a = st.p2a[p]
-                ko_x = cache[base + ko_a]
-                cache[base + ko_a] = 0.0
+                ko_a = a
+                ko_x = cache[base + a]
+                cache[base + a] = 0.0
+                dirty |= 1 << (a // n)
                 continue
             if _playout_ok(st, p, c):
                 break
-            cache[base + st.p2a[p]] = 0.0  # never reached while the cache is exact
+            cache[base + a] = 0.0  # never reached while the cache is exact
+            dirty |= 1 << (a // n)
         if ko_a >= 0:
             cache[base + ko_a] = ko_x
+            dirty |= 1 << (ko_a // n)
         if p < 0:
             st.meta[M_PASSES] += 1
             st.meta[M_KO] = -1
             moves[count] = nn
         else:
             st.meta[M_PASSES] = 0
-            play_and_update(st, p, c, weights, cache, cand)
+            dirty |= play_and_update(st, p, c, weights, cache)
             moves[count] = st.p2a[p]
         last = p
         st.meta[M_TO_PLAY] = 3 - c
         count += 1
+    end_records(st)
     return count
 
 
@@ -647,7 +797,7 @@ def position_features(st: State, c: int, last: int, acts: np.ndarray, feats: np.
     w = st.meta[M_W]
     code = 0
     if last >= 0:
-        code = response_code(st, last, c)
+        code = response_code(st, last, c, False)
     k_out = 0
     for a in range(n * n):
         p = st.a2p[a]

@@ -22,13 +22,17 @@ from go_engine.rollout_features import (
     MAX_FEATURES,
     N_WEIGHTS,
     NEAR_OFF,
+    end_records,
     extract_game,
     fill_cache,
+    play_and_update,
     position_features,
+    records_ok,
+    start_records,
 )
 from go_engine.rollout_policy import ROLLOUT_WEIGHTS, RolloutPolicy, move_logit, rollout
 from go_engine.sgf_io import read_sgf, replay, write_sgf
-from go_engine.state import new_state
+from go_engine.state import M_KO, new_state
 from training.rollout_train import TrainConfig, evaluate, load_games, run_games, train
 
 N = 9
@@ -122,6 +126,41 @@ def test_incremental_cache_matches_a_full_recomputation() -> None:
             fresh = np.zeros(2 * NN, np.float32)
             fill_cache(st, w, fresh)
             assert np.allclose(score.view(np.float32), fresh, rtol=1e-6)
+
+
+def test_rollouts_give_the_board_its_epos_back() -> None:
+    # The rollout keeps its liberty records in the stones' epos entries; the board's invariant
+    # (-1 at every stone) holds again once it returns.
+    w = np.random.default_rng(3).normal(size=N_WEIGHTS).astype(np.float32)
+    for steps in (30, 120):
+        st = new_state(N)
+        buf, cand, score = _scratch()
+        rollout(st, make_rng(4), steps, ROLLOUT_WEIGHTS, w, -1, buf, cand, score)
+        stones = st.a2p[:NN][np.asarray(st.board)[st.a2p[:NN]] != 0]
+        assert len(stones) > 10 and (st.epos[stones] == -1).all()
+
+
+def test_liberty_records_follow_every_move() -> None:
+    # After each play_and_update the records equal a recount, and the cache equals fill_cache.
+    w = np.random.default_rng(5).normal(size=N_WEIGHTS).astype(np.float32)
+    for seed in range(3):
+        ref = new_state(N)
+        buf, cand, score = _scratch()
+        k = rollout(ref, make_rng(seed), 150, ROLLOUT_WEIGHTS, w, -1, buf, cand, score)
+        st = new_state(N)
+        cache = np.zeros(2 * NN, np.float32)
+        start_records(st, w, cache)
+        for i, a in enumerate(buf[:k]):
+            c = 1 + i % 2
+            if a == NN:
+                st.meta[M_KO] = -1  # a pass clears the ko
+                continue
+            play_and_update(st, int(st.a2p[a]), c, w, cache)
+            assert records_ok(st), (seed, i)
+        fresh = np.zeros(2 * NN, np.float32)
+        end_records(st)
+        fill_cache(st, w, fresh)
+        assert np.allclose(cache, fresh, rtol=1e-6)
 
 
 def test_saved_policy_plays_identical_rollouts(tmp_path: Path) -> None:
