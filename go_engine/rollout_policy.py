@@ -36,7 +36,7 @@ from numba.cpython.unsafe.numbers import trailing_zeros
 from go_engine.board import _atari_liberty, _in_atari, _only_liberty_is, _place
 from go_engine.files import atomic_write
 from go_engine.jit import HOT, INLINE
-from go_engine.playout import _light_ok, _playout_ok, _random_point
+from go_engine.playout import _light_ok, _light_random_point, _playout_ok, _random_point
 from go_engine.rng import rand_below, rand_float
 from go_engine.rollout_features import N_WEIGHTS, feature_logit, weights_rollout
 from go_engine.shapes import SHAPE_WORDS, shape_table
@@ -368,7 +368,7 @@ def rollout(
             if p < 0:
                 p = _shape_point(st, last, c, rng, weights)
             if p < 0:
-                p = _random_point(st, rng, c, True)
+                p = _light_random_point(st, rng, c)
         elif mode == ROLLOUT_WEIGHTS:
             p = _weighted_point(st, rng, c, last, weights, cand, score)
         else:

@@ -333,7 +333,7 @@ class MixedPlayer(NetworkPlayer):
 # The default player's choice per board size with a shipped network; other sizes play mcts.
 # On 9x9 the shipped network's value head does not generalise (449 games of training data), so
 # the default mixes it with rollouts: at 0.5 s a move, mixed beat mcts 5 of 10 games and puct
-# 0 of 4 (runs/auto9.sh).
+# 0 of 4 (BENCHMARKS.md, supervised networks).
 AUTO_CHOICE = {19: "puct", 9: "mixed"}
 
 

@@ -6,7 +6,7 @@ import numpy as np
 from numba import njit
 
 from go_engine.board import _place, copy_state, play
-from go_engine.playout import _light_ok, _playout_ok, _self_atari, random_move
+from go_engine.playout import _code_verdict, _light_ok, _playout_ok, _self_atari, random_move
 from go_engine.rng import make_rng, rand_below
 from go_engine.rollout_policy import (
     ROLLOUT_LIGHT,
@@ -208,3 +208,18 @@ def test_light_candidate_test_is_both_tests_in_one() -> None:
                 if st.board[p] == EMPTY:
                     both = _playout_ok(st, p, c) and not _self_atari(st, p, c)
                     assert _light_ok(st, p, c) == both
+
+
+def test_code_verdict_agrees_with_the_light_candidate_test() -> None:
+    settled = 0
+    for st in _random_positions(12):
+        for c in (1, 2):
+            for a in range(81):
+                p = int(st.a2p[a])
+                if st.board[p] != EMPTY:
+                    continue
+                verdict = _code_verdict(_raw_pattern(st, p), c)
+                if verdict >= 0:
+                    settled += 1
+                    assert _light_ok(st, p, c) == (verdict == 1)
+    assert settled > 0
