@@ -89,7 +89,7 @@ def networks(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str]:
 
     paths = [Path(p) for p in args.model or []]
     source = "model"
-    if not paths:
+    if not paths and not args.random:  # --random alone asks for random nets, shipped or not
         paths = shipped_networks()
         source = "shipped"
     found: list[dict[str, Any]] = []
@@ -225,7 +225,7 @@ def run_nn(args: argparse.Namespace) -> dict[str, Any]:
         "machine": nn_machine(),
         "source": source,
         "note": (
-            "no network shipped (training/networks/*.safetensors): random networks "
+            "random networks (--random, or no network shipped in training/networks/): "
             f"({', '.join(args.random or DEFAULT_RANDOM)}, seeded)"
             if source == "random"
             else ""

@@ -31,7 +31,7 @@ def test_bench_nn_random_net_rows(capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")
     result = _bench(["--random", "1x8", "--size", "9", *TINY], capsys)
-    assert result["source"] == "random" and "no network shipped" in result["note"]
+    assert result["source"] == "random" and "random networks" in result["note"]
     assert {"cpu", "cores", "torch", "onnxruntime", "threads"} <= set(result["machine"])
     (row,) = result["networks"]
     assert row["board_size"] == 9 and (row["blocks"], row["channels"]) == (1, 8)
