@@ -197,30 +197,27 @@ def print_board(result: dict) -> None:
         )
 
 
-def run(args: argparse.Namespace) -> int:
-    if args.bench == "board":
-        result = run_board(args)
-        if args.json:
-            print(json.dumps(result, indent=2))
-        else:
-            print_board(result)
-    elif args.bench == "search":
-        from go_engine_cli.bench_search import print_search, run_search, to_jsonable
-
-        result = run_search(args)
-        if args.json:
-            print(json.dumps(to_jsonable(result), indent=2))
-        else:
-            print_search(result)
-    elif args.bench == "nn":
-        from go_engine_cli.bench_nn import print_nn, run_nn
+def _emit(result: dict, as_json: bool, printer) -> None:
+    """Print a bench result as JSON or with its table printer."""
+    if as_json:
         from go_engine_cli.bench_search import to_jsonable
 
-        result = run_nn(args)
-        if args.json:
-            print(json.dumps(to_jsonable(result), indent=2))
-        else:
-            print_nn(result)
+        print(json.dumps(to_jsonable(result), indent=2))
+    else:
+        printer(result)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.bench == "board":
+        _emit(run_board(args), args.json, print_board)
+    elif args.bench == "search":
+        from go_engine_cli.bench_search import print_search, run_search
+
+        _emit(run_search(args), args.json, print_search)
+    elif args.bench == "nn":
+        from go_engine_cli.bench_nn import print_nn, run_nn
+
+        _emit(run_nn(args), args.json, print_nn)
     elif args.bench == "rollout":
         from go_engine_cli import bench_rollout
 
