@@ -51,7 +51,7 @@ class MCTSConfig:
     prior_escape: float = 0.4
     prior_self_atari: float = -0.5
     prior_pass: float = -0.5
-    rollout: str = "light"  # rollout policy mode (see go_engine.rollout_policy)
+    rollout: str = "light"  # "light" or "random" (see go_engine.rollout_policy)
     rollout_max_moves: int = 0  # 0: 3*N*N + 20
     reuse_tree: bool = True
     seed: int = 0
@@ -61,7 +61,8 @@ class MCTSConfig:
             raise ValueError("threads must be at least 1")
         if self.max_nodes < 1000:
             raise ValueError("max_nodes must be at least 1000")
-        RolloutPolicy(self.rollout)  # validates the mode
+        if self.rollout not in ("light", "random"):
+            raise ValueError(f"pure MCTS plays light or random rollouts, not {self.rollout!r}")
 
 
 class _Worker:

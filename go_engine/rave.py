@@ -27,7 +27,7 @@ from numba import njit
 from go_engine.board import MOVE_OK, _is_eye, _only_liberty_is, _place, copy_into, legality
 from go_engine.jit import HOT, INLINE, JIT
 from go_engine.playout import final_score
-from go_engine.rollout_policy import _escape_gains, result_for, rollout
+from go_engine.rollout_policy import _escape_gains, result_for, simple_rollout
 from go_engine.scoring import area_score
 from go_engine.state import (
     EMPTY,
@@ -246,7 +246,7 @@ def simulate(
                 last = -1
                 if nm > 0 and seq[nm - 1] < nn:
                     last = work.a2p[seq[nm - 1]]
-                nm += rollout(work, rng, max_moves, mode, weights, last, seq[nm:], cand, score)
+                nm += simple_rollout(work, rng, max_moves, mode, weights, last, seq[nm:], cand)
                 v = result_for(final_score(work), color)
         # Ordinary backup: v is for the player to move at the leaf.
         x = -v

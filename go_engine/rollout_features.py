@@ -496,17 +496,6 @@ def records_ok(st: State) -> bool:
 
 
 @njit(**INLINE)
-def _refresh_around(st: State, p: int, weights: np.ndarray, cache: np.ndarray, nn: int) -> int:
-    board = st.board
-    w = st.meta[M_W]
-    mask = 0
-    for q in (p - w, p + w, p - 1, p + 1, p - w - 1, p - w + 1, p + w - 1, p + w + 1):
-        if board[q] == EMPTY:
-            mask |= _refresh(st, q, weights, cache, nn, True)
-    return mask
-
-
-@njit(**INLINE)
 def _update_record(st: State, h: int) -> None:
     """Recount chain h's liberties (once a move: REC_SEEN), flagging REC_CHANGED when its
     liberties' features can have changed."""
@@ -529,14 +518,14 @@ def _flush_record(st: State, h: int, weights: np.ndarray, cache: np.ndarray, nn:
     if not r & REC_CHANGED:
         return 0
     n = r & 3
+    mask = 0
     if n <= 2:  # the record names them
-        mask = _refresh(st, (r >> REC_A) & REC_MASK, weights, cache, nn, True)
-        if n == 2:
-            mask |= _refresh(st, (r >> REC_B) & REC_MASK, weights, cache, nn, True)
+        for i in range(n):
+            q = (r >> (REC_A if i == 0 else REC_B)) & REC_MASK
+            mask |= _refresh(st, q, weights, cache, nn, True)
         return mask
     board = st.board
     w = st.meta[M_W]
-    mask = 0
     s = h
     while True:
         for q in (s - 1, s + 1, s - w, s + w):
@@ -604,27 +593,32 @@ def play_and_update(st: State, p: int, c: int, weights: np.ndarray, cache: np.nd
             s = st.nxt[s]
             if s == hc:
                 break
-    a = st.p2a[p]
-    cache[a] = 0.0
-    cache[nn + a] = 0.0
-    mask = (1 << (a // n)) | _refresh_around(st, p, weights, cache, nn)
-    for hc in (h0, h1, h2, h3):
-        if hc < 0:
-            continue
-        s = hc
+    # The points: the 3x3 neighbourhoods of p and of every captured stone (p itself included,
+    # now occupied), and the liberties of the chains whose records changed: p's chain and the
+    # opponent's next to p, the mover's next to captured stones. One loop with one refresh
+    # site, so the (large) inlined feature code is compiled twice, not a dozen times.
+    mask = 0
+    for k in range(5):
+        start = p
+        col = opp
+        if k > 0:
+            start = (h0, h1, h2, h3)[k - 1]
+            col = c
+            if start < 0:
+                continue
+        s = start
         while True:
-            mask |= _refresh(st, s, weights, cache, nn, True)
-            mask |= _refresh_around(st, s, weights, cache, nn)
-            for q in (s - 1, s + 1, s - w, s + w):
-                if board[q] == c:
+            for q in (s, s - w, s + w, s - 1, s + 1, s - w - 1, s - w + 1, s + w - 1, s + w + 1):
+                if q == s or board[q] == EMPTY:
+                    mask |= _refresh(st, q, weights, cache, nn, True)
+            for q in (s, s - 1, s + 1, s - w, s + w):
+                if board[q] == col or (k == 0 and q == s):
                     mask |= _flush_record(st, st.head[q], weights, cache, nn)
-            s = st.nxt[s]
-            if s == hc:
+            if k == 0:
                 break
-    for q in (p - 1, p + 1, p - w, p + w):
-        if board[q] == opp:
-            mask |= _flush_record(st, st.head[q], weights, cache, nn)
-    mask |= _flush_record(st, hp, weights, cache, nn)
+            s = st.nxt[s]
+            if s == start:
+                break
     return mask
 
 
@@ -656,8 +650,10 @@ def _sample(
     rows: np.ndarray,
 ) -> tuple[int, int]:
     """Draw a point from cache (colour c) times the response factors; -1 when all are zero.
-    `rows` holds the row sums (`_sum_rows`); the rows changed here (the response factors are
-    added to them) are returned as a bit mask, to be summed again."""
+    `rows` holds the row sums (`_sum_rows`). The response factors are added to the (at most
+    five) rows of the diamond for the draw; their sums are saved in the free part of `rows`
+    and put back afterwards, bit for bit, so no row has to be summed again. Boards too small
+    for that scratch return the rows to redo as a bit mask (always 0 otherwise)."""
     board = st.board
     w = st.meta[M_W]
     n = st.meta[M_N]
@@ -665,6 +661,10 @@ def _sample(
     base = (c - 1) * nn
     rb = (c - 1) * n
     size = board.shape[0]
+    saved = 2 * n  # rows[saved + i]: the sum of row lr - 2 + i before the factors
+    factors = saved + 5  # rows[factors + k]: the factor of diamond place k
+    restore = rows.shape[0] >= factors
+    keep = rows.shape[0] >= factors + N_NEAR
     code = 0
     lr = -10
     lc = -10
@@ -674,6 +674,11 @@ def _sample(
         la = st.p2a[last]
         lr = la // n
         lc = la % n
+        if restore:
+            for i in range(5):
+                r = lr - 2 + i
+                if 0 <= r < n:
+                    rows[saved + i] = rows[rb + r]
         k = 0
         for off in (-w, w, -1, 1, -w - 1, -w + 1, w - 1, w + 1, -2 * w, 2 * w, -2, 2):
             q = last + off
@@ -682,15 +687,47 @@ def _sample(
                 x = cache[base + a]
                 if x > 0.0:
                     f = _exp_clip(_response_logit(weights, code, k))
+                    if keep:
+                        rows[factors + k] = f
                     r = a // n
                     rows[rb + r] += x * (f - 1.0)
                     adj |= 1 << r
             k += 1
+    pick = _draw(st, rng, last, weights, cache, rows, code, base, rb, lr, lc, factors, keep)
+    if restore and adj:
+        for i in range(5):
+            r = lr - 2 + i
+            if 0 <= r < n:
+                rows[rb + r] = rows[saved + i]
+        adj = 0
+    return pick, adj
+
+
+@njit(**INLINE)
+def _draw(
+    st: State,
+    rng: np.ndarray,
+    last: int,
+    weights: np.ndarray,
+    cache: np.ndarray,
+    rows: np.ndarray,
+    code: int,
+    base: int,
+    rb: int,
+    lr: int,
+    lc: int,
+    factors: int,
+    keep: bool,
+) -> int:
+    """`_sample`'s draw once the rows hold the response factors: a row by its sum, then a
+    point of it (-1 when every weight is zero)."""
+    n = st.meta[M_N]
+    w = st.meta[M_W]
     total = 0.0
     for r in range(n):
         total += rows[rb + r]
     if total <= 0.0:
-        return -1, adj
+        return -1
     u = rand_float(rng) * total
     row = -1
     for r in range(n):
@@ -701,7 +738,7 @@ def _sample(
                 break
             u -= x
     if row < 0:
-        return -1, adj
+        return -1
     near = abs(row - lr) <= 2
     pick = -1
     i0 = base + row * n
@@ -713,14 +750,17 @@ def _sample(
             q = st.a2p[row * n + col]
             k = diamond_index(q, last, w)
             if k >= 0:
-                x *= _exp_clip(_response_logit(weights, code, k))
+                if keep:
+                    x *= rows[factors + k]
+                else:
+                    x *= _exp_clip(_response_logit(weights, code, k))
         pick = col
         if u < x:
             break
         u -= x
     if pick < 0:
-        return -1, adj
-    return st.a2p[row * n + pick], adj
+        return -1
+    return st.a2p[row * n + pick]
 
 
 @njit(**HOT)

@@ -37,7 +37,7 @@ from go_engine.board import _atari_liberty, _in_atari, _only_liberty_is, _place
 from go_engine.files import atomic_write
 from go_engine.jit import HOT, INLINE
 from go_engine.playout import _light_ok, _light_random_point, _playout_ok, _random_point
-from go_engine.rng import rand_below, rand_float
+from go_engine.rng import rand_below
 from go_engine.rollout_features import N_WEIGHTS, feature_logit, weights_rollout
 from go_engine.shapes import SHAPE_WORDS, shape_table
 from go_engine.state import (
@@ -301,42 +301,6 @@ def move_logit(st: State, p: int, c: int, last: int, weights: np.ndarray) -> flo
 
 
 @njit(**HOT)
-def _weighted_point(
-    st: State,
-    rng: np.ndarray,
-    c: int,
-    last: int,
-    weights: np.ndarray,
-    cand: np.ndarray,
-    score: np.ndarray,
-) -> int:
-    """Sample a candidate move from the softmax of `move_logit`; -1 when there is none."""
-    k = 0
-    top = -1e30
-    for i in range(st.meta[M_NEMPTY]):
-        p = st.empties[i]
-        if _playout_ok(st, p, c):
-            s = move_logit(st, p, c, last, weights)
-            cand[k] = p
-            score[k] = s
-            if s > top:
-                top = s
-            k += 1
-    if k == 0:
-        return -1
-    total = 0.0
-    for i in range(k):
-        score[i] = np.exp(score[i] - top)
-        total += score[i]
-    r = rand_float(rng) * total
-    for i in range(k):
-        r -= score[i]
-        if r < 0.0:
-            return cand[i]
-    return cand[k - 1]
-
-
-@njit(**HOT)
 def rollout(
     st: State,
     rng: np.ndarray,
@@ -352,8 +316,27 @@ def rollout(
     before (or -1). The actions played (pass = N*N) go into `moves`; returns their number.
     `cand` (int32) and `score` (float64) are scratch of N*N entries. Leaves `st` in fast mode
     (the light policy also leaves 3x3 codes in the `size` entries of empty points)."""
-    if mode == ROLLOUT_WEIGHTS:  # incremental scores (the loop's weights branch is the reference)
+    if mode == ROLLOUT_WEIGHTS:  # incremental scores, rollout_features.py
         return weights_rollout(st, rng, max_moves, weights, last, moves, cand, score)
+    return simple_rollout(st, rng, max_moves, mode, weights, last, moves, cand)
+
+
+@njit(**HOT)
+def simple_rollout(
+    st: State,
+    rng: np.ndarray,
+    max_moves: int,
+    mode: int,
+    weights: np.ndarray,
+    last: int,
+    moves: np.ndarray,
+    cand: np.ndarray,
+) -> int:
+    """`rollout` for the random and light policies only (any other mode plays random).
+
+    The kernels that never take a weights policy (pure MCTS, ownership) call this one: a
+    compiled caller carries the code of everything it can reach, and the weights rollout is
+    most of the compile time of the rollout kernels."""
     st.meta[M_FAST] = 1
     nn = st.meta[M_N] * st.meta[M_N]
     cap = min(max_moves, moves.shape[0])
@@ -369,8 +352,6 @@ def rollout(
                 p = _shape_point(st, last, c, rng, weights)
             if p < 0:
                 p = _light_random_point(st, rng, c)
-        elif mode == ROLLOUT_WEIGHTS:
-            p = _weighted_point(st, rng, c, last, weights, cand, score)
         else:
             p = _random_point(st, rng, c)
         if p < 0:

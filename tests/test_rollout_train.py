@@ -128,6 +128,48 @@ def test_incremental_cache_matches_a_full_recomputation() -> None:
             assert np.allclose(score.view(np.float32), fresh, rtol=1e-6)
 
 
+def test_rollout_moves_follow_the_softmax_of_the_features() -> None:
+    # Randomised probability integral transform: for every move of many rollouts, a uniform
+    # point inside the played move's interval of the softmax's CDF (candidates and logits from
+    # position_features, the training's definition). The values are uniform exactly when the
+    # incremental sampler draws from that softmax at every step, response factors included.
+    gen = np.random.default_rng(11)
+    w = (0.7 * gen.normal(size=N_WEIGHTS)).astype(np.float32)
+    w[NEAR_OFF : NEAR_OFF + 12] = 2.0 * gen.normal(size=12)
+    acts = np.zeros(NN, np.int32)
+    feats = np.zeros((NN, MAX_FEATURES), np.int32)
+    pit = []
+    for seed in range(40):
+        st = new_state(N)
+        buf, cand, score = _scratch()
+        k = rollout(st, make_rng(seed), 90, ROLLOUT_WEIGHTS, w, -1, buf, cand, score)
+        st = new_state(N)
+        cache = np.zeros(2 * NN, np.float32)
+        start_records(st, w, cache)
+        last = -1
+        for i, a in enumerate(buf[:k]):
+            c = 1 + i % 2
+            if a == NN:
+                st.meta[M_KO] = -1
+                last = -1
+                continue
+            m = position_features(st, c, last, acts, feats)
+            f = feats[:m]
+            logits = np.where(f >= 0, w[np.maximum(f, 0)], 0.0).sum(axis=1)
+            prob = np.exp(logits - logits.max())
+            prob /= prob.sum()
+            j = int(np.flatnonzero(acts[:m] == a)[0])
+            lo = prob[:j].sum()
+            pit.append(lo + gen.random() * prob[j])
+            last = int(st.a2p[a])
+            play_and_update(st, last, c, w, cache)
+        end_records(st)
+    u = np.sort(np.array(pit))
+    n = len(u)
+    ks = max(np.max(np.arange(1, n + 1) / n - u), np.max(u - np.arange(n) / n))
+    assert n > 2000 and ks < 1.95 / np.sqrt(n)  # Kolmogorov-Smirnov at the 0.1% level
+
+
 def test_rollouts_give_the_board_its_epos_back() -> None:
     # The rollout keeps its liberty records in the stones' epos entries; the board's invariant
     # (-1 at every stone) holds again once it returns.
