@@ -24,6 +24,7 @@ from go_engine.evaluator import (
 )
 from go_engine.features import agz_planes
 from go_engine.mcts import MCTS, MCTSConfig
+from go_engine.ownership import mc_ownership
 from go_engine.rollout_policy import N_WEIGHTS, RolloutPolicy
 from go_engine.search import Search, SearchConfig, run_many
 from go_engine.search_result import RESIGN, MoveChoice, SearchResult, choose_move
@@ -350,6 +351,15 @@ def test_rollout_policy_weights_and_files(tmp_path) -> None:
         RolloutPolicy.load(bad)
     with pytest.raises(ValueError):
         RolloutPolicy("weights", np.zeros(3))
+
+
+def test_rollout_searches_refuse_the_weights_policy_by_name() -> None:
+    # Pure MCTS and Monte Carlo ownership play light or random rollouts only (their kernels do
+    # not carry the weights rollout); asking for it is a clear error, not a silent random one.
+    with pytest.raises(ValueError, match="light or random"):
+        MCTSConfig(rollout="weights")
+    with pytest.raises(ValueError, match="random or light"):
+        mc_ownership(new_state(9), playouts=1, mode="weights")
 
 
 def test_terminal_root_returns_no_children() -> None:
