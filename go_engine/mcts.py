@@ -20,7 +20,7 @@ from go_engine import rave
 from go_engine.board import copy_state
 from go_engine.playout import default_max_moves
 from go_engine.rng import make_rng
-from go_engine.rollout_policy import RolloutPolicy
+from go_engine.rollout_policy import SIMPLE_MODES, RolloutPolicy
 from go_engine.search_result import SearchResult
 from go_engine.state import M_N, State
 from go_engine.tree import (
@@ -61,7 +61,7 @@ class MCTSConfig:
             raise ValueError("threads must be at least 1")
         if self.max_nodes < 1000:
             raise ValueError("max_nodes must be at least 1000")
-        if self.rollout not in ("light", "random"):
+        if self.rollout not in SIMPLE_MODES:
             raise ValueError(f"pure MCTS plays light or random rollouts, not {self.rollout!r}")
 
 

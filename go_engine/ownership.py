@@ -19,7 +19,7 @@ from go_engine.board import copy_into, copy_state
 from go_engine.jit import JIT
 from go_engine.playout import default_max_moves
 from go_engine.rng import make_rng
-from go_engine.rollout_policy import MODES, simple_rollout
+from go_engine.rollout_policy import MODES, SIMPLE_MODES, simple_rollout
 from go_engine.scoring import area_score_dead, ownership
 from go_engine.shapes import shape_table
 from go_engine.state import BLACK, M_N, M_PASSES, WHITE, State
@@ -52,7 +52,7 @@ def _ownership(
 def mc_ownership(st: State, playouts: int = 200, seed: int = 0, mode: str = "random") -> np.ndarray:
     """float64[N*N] in [-1, 1]: mean final owner of each point over `playouts` rollouts."""
     n = int(st.meta[M_N])
-    if mode not in ("random", "light"):
+    if mode not in SIMPLE_MODES:
         raise ValueError(f"ownership rollouts are random or light, not {mode!r}")
     code = MODES[mode]
     return _ownership(st, playouts, make_rng(seed), default_max_moves(n), shape_table(), code)

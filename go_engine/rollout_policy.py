@@ -58,6 +58,7 @@ ROLLOUT_RANDOM = 0
 ROLLOUT_LIGHT = 1
 ROLLOUT_WEIGHTS = 2
 MODES = {"random": ROLLOUT_RANDOM, "light": ROLLOUT_LIGHT, "weights": ROLLOUT_WEIGHTS}
+SIMPLE_MODES = ("random", "light")  # the modes `simple_rollout` plays
 SHIPPED_PATH = Path(__file__).parent / "data" / "rollout19.npz"
 
 

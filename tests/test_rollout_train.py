@@ -116,6 +116,28 @@ def test_candidates_are_the_rollout_moves() -> None:
     assert (feats[:NN, 0] >= 0).all() and not (feats[:NN] >= NEAR_OFF).any()
 
 
+def _replayed_rollout(w: np.ndarray, seed: int, steps: int):
+    """Play a weights rollout, then walk its moves on a fresh board with started records:
+    yields (state, colour, previous point or -1, action, cache) for each move that is not a
+    pass, for the caller to play with play_and_update; ends the records when done."""
+    ref = new_state(N)
+    buf, cand, score = _scratch()
+    k = rollout(ref, make_rng(seed), steps, ROLLOUT_WEIGHTS, w, -1, buf, cand, score)
+    st = new_state(N)
+    cache = np.zeros(2 * NN, np.float32)
+    start_records(st, w, cache)
+    last = -1
+    for i, a in enumerate(buf[:k]):
+        c = 1 + i % 2
+        if a == NN:
+            st.meta[M_KO] = -1  # a pass clears the ko
+            last = -1
+            continue
+        yield st, c, last, int(a), cache
+        last = int(st.a2p[a])
+    end_records(st)
+
+
 def test_incremental_cache_matches_a_full_recomputation() -> None:
     w = np.random.default_rng(1).normal(size=N_WEIGHTS).astype(np.float32)
     for seed in range(12):
@@ -140,19 +162,7 @@ def test_rollout_moves_follow_the_softmax_of_the_features() -> None:
     feats = np.zeros((NN, MAX_FEATURES), np.int32)
     pit = []
     for seed in range(40):
-        st = new_state(N)
-        buf, cand, score = _scratch()
-        k = rollout(st, make_rng(seed), 90, ROLLOUT_WEIGHTS, w, -1, buf, cand, score)
-        st = new_state(N)
-        cache = np.zeros(2 * NN, np.float32)
-        start_records(st, w, cache)
-        last = -1
-        for i, a in enumerate(buf[:k]):
-            c = 1 + i % 2
-            if a == NN:
-                st.meta[M_KO] = -1
-                last = -1
-                continue
+        for st, c, last, a, cache in _replayed_rollout(w, seed, 90):
             m = position_features(st, c, last, acts, feats)
             f = feats[:m]
             logits = np.where(f >= 0, w[np.maximum(f, 0)], 0.0).sum(axis=1)
@@ -161,9 +171,7 @@ def test_rollout_moves_follow_the_softmax_of_the_features() -> None:
             j = int(np.flatnonzero(acts[:m] == a)[0])
             lo = prob[:j].sum()
             pit.append(lo + gen.random() * prob[j])
-            last = int(st.a2p[a])
-            play_and_update(st, last, c, w, cache)
-        end_records(st)
+            play_and_update(st, int(st.a2p[a]), c, w, cache)
     u = np.sort(np.array(pit))
     n = len(u)
     ks = max(np.max(np.arange(1, n + 1) / n - u), np.max(u - np.arange(n) / n))
@@ -186,21 +194,10 @@ def test_liberty_records_follow_every_move() -> None:
     # After each play_and_update the records equal a recount, and the cache equals fill_cache.
     w = np.random.default_rng(5).normal(size=N_WEIGHTS).astype(np.float32)
     for seed in range(3):
-        ref = new_state(N)
-        buf, cand, score = _scratch()
-        k = rollout(ref, make_rng(seed), 150, ROLLOUT_WEIGHTS, w, -1, buf, cand, score)
-        st = new_state(N)
-        cache = np.zeros(2 * NN, np.float32)
-        start_records(st, w, cache)
-        for i, a in enumerate(buf[:k]):
-            c = 1 + i % 2
-            if a == NN:
-                st.meta[M_KO] = -1  # a pass clears the ko
-                continue
+        for i, (st, c, _, a, cache) in enumerate(_replayed_rollout(w, seed, 150)):
             play_and_update(st, int(st.a2p[a]), c, w, cache)
             assert records_ok(st), (seed, i)
         fresh = np.zeros(2 * NN, np.float32)
-        end_records(st)
         fill_cache(st, w, fresh)
         assert np.allclose(cache, fresh, rtol=1e-6)
 
