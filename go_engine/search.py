@@ -292,41 +292,51 @@ class Search:
 def run_many(
     searches: Sequence[Search],
     states: Sequence[State],
-    visits: int,
-    noise: bool = False,
+    visits: int | Sequence[int],
+    noise: bool | Sequence[bool] = False,
 ) -> list[SearchResult]:
     """Search each state with its own Search, all sharing one evaluator: every round collects
-    a batch from each tree and makes a single evaluator call for all of them."""
+    a batch from each tree and makes a single evaluator call for all of them. `visits` and
+    `noise` are one value for every search or one per search (self-play's playout-cap
+    randomization gives each game its own budget)."""
     if not searches:
         return []
     evaluator = searches[0].evaluator
     if any(s.evaluator is not evaluator for s in searches):
         raise ValueError("run_many needs searches that share one evaluator")
+    count = len(searches)
+    budgets = [int(visits)] * count if isinstance(visits, int) else [int(v) for v in visits]
+    noises = [bool(noise)] * count if isinstance(noise, bool) else [bool(x) for x in noise]
+    if len(budgets) != count or len(noises) != count or len(states) != count:
+        raise ValueError("run_many needs one state, budget and noise flag per search")
     start = time.perf_counter()
-    for s, st in zip(searches, states, strict=True):
-        s._start(st, noise)
-    active = list(searches)
+    for s, st, nz in zip(searches, states, noises, strict=True):
+        s._start(st, nz)
+    active = list(range(count))
     while active:
-        counts = [s._collect(min(s.config.batch_size, visits - s._done)) for s in active]
+        counts = [
+            searches[i]._collect(min(searches[i].config.batch_size, budgets[i] - searches[i]._done))
+            for i in active
+        ]
         if sum(counts):
             planes = np.concatenate(
-                [s.batch.planes[:k] for s, k in zip(active, counts, strict=True) if k]
+                [searches[i].batch.planes[:k] for i, k in zip(active, counts, strict=True) if k]
             )
             try:
                 priors, values = evaluator.evaluate(planes)
             except BaseException:
-                for s, k in zip(active, counts, strict=True):
-                    s._abandon(k)
+                for i, k in zip(active, counts, strict=True):
+                    searches[i]._abandon(k)
                 raise
             at = 0
-            for s, k in zip(active, counts, strict=True):
+            for i, k in zip(active, counts, strict=True):
                 if k:
-                    s._apply(k, priors[at : at + k], values[at : at + k])
+                    searches[i]._apply(k, priors[at : at + k], values[at : at + k])
                     at += k
         active = [
-            s
-            for s, k in zip(active, counts, strict=True)
-            if s._done < visits and (k or s.tree.status[0] == EXPANDED)
+            i
+            for i, k in zip(active, counts, strict=True)
+            if searches[i]._done < budgets[i] and (k or searches[i].tree.status[0] == EXPANDED)
         ]
     elapsed = time.perf_counter() - start
     return [s.result(elapsed) for s in searches]

@@ -1,0 +1,87 @@
+"""`go-engine selfplay`: play self-play games with a network and write their records and
+training samples (selfplay.worker), then report games per hour and samples per second."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default=None, help="network (default: the shipped one)")
+    parser.add_argument("--config", default=None, help="take [selfplay] from this RUN.toml")
+    parser.add_argument("--out", default="selfplay-games", help="output folder")
+    parser.add_argument("--games", type=int, default=32)
+    parser.add_argument("--size", type=int, default=None, help="board size (default 9)")
+    parser.add_argument("--full-visits", type=int, default=None)
+    parser.add_argument("--cheap-visits", type=int, default=None)
+    parser.add_argument("--full-fraction", type=float, default=None)
+    parser.add_argument("--parallel-games", type=int, default=None, help="games per worker")
+    parser.add_argument("--workers", type=int, default=0, help="processes (0: one per core)")
+    parser.add_argument("--backend", choices=["local", "ray"], default="local")
+    parser.add_argument("--address", default="", help="Ray cluster address (with ray)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+
+    from selfplay.config import SelfPlayConfig, load_config
+    from selfplay.worker import finished_indices, make_tasks, run_local, run_ray
+    from training.network_evaluator import network_path
+
+    config = load_config(args.config).selfplay if args.config else SelfPlayConfig()
+    changes = {
+        "board_size": args.size,
+        "full_visits": args.full_visits,
+        "cheap_visits": args.cheap_visits,
+        "full_fraction": args.full_fraction,
+        "parallel_games": args.parallel_games,
+    }
+    config = dataclasses.replace(config, **{k: v for k, v in changes.items() if v is not None})
+    model = network_path(args.model, config.board_size)
+    out = Path(args.out)
+    before = len(finished_indices(out))
+    workers = args.workers or (os.cpu_count() or 1)
+    device = "cuda" if args.device.startswith("cuda") else "auto"
+    if device == "cuda":
+        workers = 1
+    tasks = make_tasks(out, model, args.games, workers, args.seed, config, device=device)
+    start = time.perf_counter()
+    if args.backend == "ray":
+        results = run_ray(tasks, args.address)
+    else:
+        results = run_local(tasks)
+    seconds = time.perf_counter() - start
+    games = sum(r["games"] for r in results)
+    samples = sum(r["samples"] for r in results)
+    moves = sum(r["moves"] for r in results)
+    figures = {
+        "model": str(model),
+        "out": str(out),
+        "workers": len(tasks),
+        "games": games,
+        "resumed": before,
+        "samples": samples,
+        "moves": moves,
+        "seconds": round(seconds, 2),
+        "games_per_hour": round(3600 * games / seconds, 1) if games else 0.0,
+        "samples_per_second": round(samples / seconds, 2) if games else 0.0,
+        "moves_per_second": round(moves / seconds, 1) if games else 0.0,
+        "config": dataclasses.asdict(config),
+    }
+    if args.json:
+        print(json.dumps(figures, indent=1))
+    else:
+        print(
+            f"{games} games ({before} already finished) in {seconds:.1f} s with {len(tasks)} "
+            f"workers: {figures['games_per_hour']:,.0f} games/hour, "
+            f"{figures['samples_per_second']:.1f} samples/s, {figures['moves_per_second']:.0f} "
+            f"moves/s; records in {out}"
+        )
+    return 0

@@ -1,0 +1,1 @@
+"""Self-play reinforcement learning: games, workers, evaluation and the generation loop."""
