@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 # subcommand -> module (each module has add_arguments(parser) and run(args) -> int)
@@ -42,6 +43,13 @@ def main(argv: list[str] | None = None) -> int:
         return int(module.run(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except (ValueError, FileNotFoundError, RuntimeError) as e:
+        # Bad input (a config, a checkpoint, a data file): its message names the file and
+        # the problem; a traceback would only hide it. GO_ENGINE_TRACEBACK=1 shows it.
+        if os.environ.get("GO_ENGINE_TRACEBACK") == "1":
+            raise
+        print(f"go-engine {args.command}: error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ class SelfPlayConfig:
     max_moves: int = 0  # a game stops here and is scored as it stands (0: 2*N*N)
     parallel_games: int = 32  # games one worker advances together (one network call)
     batch_size: int = 8  # leaves per game per round
-    max_nodes: int = 100_000  # tree capacity per game
+    max_nodes: int = 0  # tree capacity per game (0: room for two full searches)
 
     def __post_init__(self) -> None:
         if not 2 <= self.board_size <= 25:
@@ -64,6 +64,13 @@ class SelfPlayConfig:
     @property
     def move_cap(self) -> int:
         return self.max_moves or 2 * self.board_size * self.board_size
+
+    @property
+    def tree_nodes(self) -> int:
+        """Tree capacity per game: `max_nodes`, or room for two full searches (each expansion
+        allocates a block of up to N*N+1 children), which bounds a worker's memory."""
+        n2 = self.board_size * self.board_size + 1
+        return max(1000, self.max_nodes or 2 * (self.full_visits + 1) * n2)
 
 
 @dataclass
@@ -144,16 +151,20 @@ class RunConfig:
         return cls(**made)
 
 
-def load_config(path: str | os.PathLike) -> RunConfig:
-    """Read a RUN.toml; errors name the file."""
+def read_toml(path: str | os.PathLike) -> dict[str, Any]:
+    """The tables of a TOML file; errors name the file."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ValueError(f"{path}: no such config file") from None
     except tomllib.TOMLDecodeError as e:
         raise ValueError(f"{path}: not valid TOML ({e})") from e
-    return RunConfig.from_dict(data, str(path))
+
+
+def load_config(path: str | os.PathLike) -> RunConfig:
+    """Read a RUN.toml; errors name the file."""
+    return RunConfig.from_dict(read_toml(path), str(path))
 
 
 def to_toml(config: RunConfig) -> str:

@@ -91,7 +91,7 @@ def _rng(seed: int, index: int) -> np.random.Generator:
 def _search_config(config: SelfPlayConfig, seed: int) -> SearchConfig:
     return SearchConfig(
         batch_size=config.batch_size,
-        max_nodes=config.max_nodes,
+        max_nodes=config.tree_nodes,
         seed=seed,
         cache_entries=4096,
     )

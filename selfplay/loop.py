@@ -43,7 +43,7 @@ import numpy as np
 
 from go_engine.files import atomic_write
 from go_engine.samples import Samples, concatenate, read_shard, write_shard
-from selfplay.config import RunConfig, load_config, to_toml
+from selfplay.config import RunConfig, load_config, read_toml, to_toml
 from selfplay.evaluation import arena, elo_after, gnugo_match
 from selfplay.games import resign_threshold_for
 from selfplay.worker import SUMMARY_DIR, make_tasks, read_summaries, run_local, run_ray
@@ -94,21 +94,26 @@ class Loop:
         log=print,
         **overrides: Any,
     ) -> Loop:
-        """The loop of run folder `run`: its own run.toml when it has one (a given config must
-        then agree with it, apart from `overrides` of LoopConfig fields that do not change the
-        results: generations, workers, backend, address, device), else `config_path`."""
+        """The loop of run folder `run`. A folder that has a run.toml keeps it (a given config
+        file must agree with every value it sets, so a run never changes its recipe midway;
+        new defaults of a later version do not count); otherwise the config file starts the
+        run. `overrides` are LoopConfig fields that do not change the results: generations,
+        workers, backend, address, device (None leaves a field as it is)."""
         run = Path(run)
         saved = run / "run.toml"
         if saved.exists():
             config = load_config(saved)
             if config_path is not None:
-                given = load_config(config_path)
-                if _core(given) != _core(config):
-                    raise ValueError(
-                        f"{config_path} differs from {saved}, the configuration this run "
-                        "started with; use another run folder or the same file"
-                    )
-                config = given
+                load_config(config_path)  # report a bad file as such
+                for table, key, value in _explicit(config_path):
+                    if key in RESULT_NEUTRAL and table == "loop":
+                        continue
+                    if getattr(getattr(config, table), key) != value:
+                        raise ValueError(
+                            f"{config_path} sets [{table}] {key} = {value!r}, but this run "
+                            f"started with {getattr(getattr(config, table), key)!r} ({saved}); "
+                            "use another run folder or the same settings"
+                        )
         elif config_path is not None:
             config = load_config(config_path)
         else:
@@ -400,12 +405,13 @@ class _Progress:
         self.bar.close()
 
 
-def _core(config: RunConfig) -> dict[str, Any]:
-    """The parts of a configuration that decide a run's results."""
-    d = config.to_dict()
-    for key in ("generations", "workers", "backend", "address", "device"):
-        d["loop"].pop(key, None)
-    return d
+RESULT_NEUTRAL = ("generations", "workers", "backend", "address", "device")
+
+
+def _explicit(path: str | os.PathLike) -> list[tuple[str, str, Any]]:
+    """(table, key, value) for every value a TOML file sets."""
+    data = read_toml(path)
+    return [(t, k, v) for t, table in data.items() for k, v in table.items()]
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
