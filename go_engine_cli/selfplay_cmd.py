@@ -29,10 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
-
     from selfplay.config import SelfPlayConfig, load_config
-    from selfplay.worker import finished_indices, make_tasks, run_local, run_ray
+    from selfplay.worker import finished_indices, make_tasks, run_local, run_ray, usable_cores
     from training.network_evaluator import network_path
 
     config = load_config(args.config).selfplay if args.config else SelfPlayConfig()
@@ -47,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     model = network_path(args.model, config.board_size)
     out = Path(args.out)
     before = len(finished_indices(out))
-    workers = args.workers or (os.cpu_count() or 1)
+    workers = args.workers or usable_cores()
     device = "cuda" if args.device.startswith("cuda") else "auto"
     if device == "cuda":
         workers = 1
@@ -61,6 +59,9 @@ def run(args: argparse.Namespace) -> int:
     games = sum(r["games"] for r in results)
     samples = sum(r["samples"] for r in results)
     moves = sum(r["moves"] for r in results)
+    evaluations = sum(r["evaluations"] for r in results)
+    busy = sum(r["seconds"] for r in results)
+    network = sum(r["network_seconds"] for r in results)
     figures = {
         "model": str(model),
         "out": str(out),
@@ -73,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
         "games_per_hour": round(3600 * games / seconds, 1) if games else 0.0,
         "samples_per_second": round(samples / seconds, 2) if games else 0.0,
         "moves_per_second": round(moves / seconds, 1) if games else 0.0,
+        "evaluations_per_second": round(evaluations / seconds, 1) if games else 0.0,
+        "network_share": round(network / busy, 3) if busy else None,
         "config": dataclasses.asdict(config),
     }
     if args.json:
@@ -82,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
             f"{games} games ({before} already finished) in {seconds:.1f} s with {len(tasks)} "
             f"workers: {figures['games_per_hour']:,.0f} games/hour, "
             f"{figures['samples_per_second']:.1f} samples/s, {figures['moves_per_second']:.0f} "
-            f"moves/s; records in {out}"
+            f"moves/s, {figures['evaluations_per_second']:,.0f} network evaluations/s "
+            f"({100 * (figures['network_share'] or 0):.0f}% of the workers' time in the "
+            f"network); records in {out}"
         )
     return 0

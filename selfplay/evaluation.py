@@ -22,7 +22,7 @@ from typing import Any
 from gtp.match import MatchConfig, gnugo_player_command, run_match, summarize
 from selfplay.config import SelfPlayConfig
 from selfplay.games import FinishedGame, arena_games
-from selfplay.worker import finished_indices, read_summaries, write_game
+from selfplay.worker import finished_indices, read_summaries, usable_cores, write_game
 
 ELO_CLIP = 0.02  # scores are clipped to [clip, 1 - clip] before the logistic inversion
 
@@ -57,14 +57,20 @@ def arena(
     todo = [i for i in range(games) if i not in done]
     if todo:
         size = config.board_size
-        cand = load_evaluator(candidate, device=device, expect_board_size=size)
-        base = load_evaluator(best, device=device, expect_board_size=size)
+        threads = usable_cores()
+        cand = load_evaluator(candidate, device=device, threads=threads, expect_board_size=size)
+        base = load_evaluator(best, device=device, threads=threads, expect_board_size=size)
         names = ("candidate", "best")
+        from tqdm import tqdm
+
+        bar = tqdm(total=games, initial=len(done), desc="evaluate", unit="game", leave=False)
 
         def on_game(game: FinishedGame) -> None:
             write_game(folder, game)
+            bar.update(1)
 
         arena_games((cand, base), names, config, todo, seed, visits, temperature_moves, on_game)
+        bar.close()
     return arena_score(folder)
 
 
@@ -114,5 +120,5 @@ def gnugo_match(
         out=str(folder),
         seed=seed,
     )
-    report = run_match(match, progress=False)
+    report = run_match(match, progress=None)
     return summarize(report.records)

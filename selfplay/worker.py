@@ -31,6 +31,15 @@ from selfplay.games import FinishedGame, selfplay_games
 SUMMARY_DIR = "done"
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity, e.g. under taskset), so that thread
+    pools are not oversubscribed on a pinned core."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def game_name(index: int) -> str:
     return f"g{index:05d}"
 
@@ -87,12 +96,33 @@ def write_game(folder: Path, game: FinishedGame) -> None:
     atomic_write(folder / SUMMARY_DIR / f"{name}.json", json.dumps(summary(game)))
 
 
+class _Timed:
+    """An evaluator wrapper that counts the positions evaluated and the time spent."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.features = inner.features
+        self.network = inner.network
+        self.rollout_weight = inner.rollout_weight
+        self.rollout_policy = inner.rollout_policy
+        self.positions = 0
+        self.seconds = 0.0
+
+    def evaluate(self, planes: Any) -> Any:
+        start = time.perf_counter()
+        out = self.inner.evaluate(planes)
+        self.seconds += time.perf_counter() - start
+        self.positions += len(planes)
+        return out
+
+
 def selfplay_task(task: dict[str, Any]) -> dict[str, Any]:
     """Play `task["indices"]` into `task["folder"]` with the network `task["model"]`.
 
     The task is a plain dictionary (it crosses process and machine boundaries): folder,
     model, indices, seed, selfplay (SelfPlayConfig fields), resign_threshold, device, threads.
-    Returns counts and the time taken."""
+    Returns counts (games, samples, moves, positions evaluated), the time taken and the
+    part of it spent in the network."""
     from training.network_evaluator import load_evaluator
 
     folder = Path(task["folder"])
@@ -100,11 +130,13 @@ def selfplay_task(task: dict[str, Any]) -> dict[str, Any]:
         (folder / sub).mkdir(parents=True, exist_ok=True)
     config = SelfPlayConfig(**task["selfplay"])
     threads = task.get("threads")
-    evaluator = load_evaluator(
-        task["model"],
-        device=task.get("device", "auto"),
-        threads=threads,
-        expect_board_size=config.board_size,
+    evaluator = _Timed(
+        load_evaluator(
+            task["model"],
+            device=task.get("device", "auto"),
+            threads=threads,
+            expect_board_size=config.board_size,
+        )
     )
     start = time.perf_counter()
     counts = {"games": 0, "samples": 0, "moves": 0}
@@ -127,6 +159,8 @@ def selfplay_task(task: dict[str, Any]) -> dict[str, Any]:
         name=task.get("name", "go-engine"),
     )
     counts["seconds"] = time.perf_counter() - start
+    counts["evaluations"] = evaluator.positions
+    counts["network_seconds"] = evaluator.seconds
     return counts
 
 

@@ -454,4 +454,5 @@ def test_selfplay_command_reports_its_speed(tmp_path: Path) -> None:
         del os.environ["GO_ENGINE_INPROCESS"]
     figures = json.loads(buf.getvalue())
     assert figures["games"] == 2 and figures["games_per_hour"] > 0
+    assert figures["evaluations_per_second"] > 0 and 0 < figures["network_share"] < 1
     assert len(list((out / "sgf").glob("*.sgf"))) == 2

@@ -229,6 +229,9 @@ def train_generation(
     from tqdm import tqdm
 
     run = Path(run)
+    if hasattr(os, "sched_getaffinity"):
+        # torch's default is one thread per core of the machine, even on a pinned process
+        torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
     ckdir = run / "checkpoints"
     latest = ckdir / LATEST
     candidate = ckdir / f"gen-{generation + 1:04d}.safetensors"
