@@ -456,3 +456,27 @@ def test_selfplay_command_reports_its_speed(tmp_path: Path) -> None:
     assert figures["games"] == 2 and figures["games_per_hour"] > 0
     assert figures["evaluations_per_second"] > 0 and 0 < figures["network_share"] < 1
     assert len(list((out / "sgf").glob("*.sgf"))) == 2
+
+
+@pytest.mark.gnugo
+def test_loop_measures_its_networks_against_gnugo(tmp_path: Path, gnugo_path: str) -> None:
+    config = tmp_path / "tiny.toml"
+    config.write_text(
+        LOOP_TOML.replace("generations = 2", "generations = 1")
+        .replace("eval_games = 2", "eval_games = 0")
+        .replace("workers = 2", "workers = 1")
+        + "gnugo_every = 1\ngnugo_levels = [1]\ngnugo_games = 1\ngnugo_seconds = 0.05\n"
+    )
+    done = subprocess.run(_loop_cmd(tmp_path / "run", config), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = (tmp_path / "run" / "gnugo.csv").read_text().splitlines()
+    assert rows[0].startswith("generation,network,hours,level,games,wins")
+    # the starting network and generation 1's, one game each against level 1
+    assert [r.split(",")[:5] for r in rows[1:]] == [
+        ["0", "gen-0000", "0.0", "1", "1"],
+        ["1", "gen-0001", rows[2].split(",")[2], "1", "1"],
+    ]
+    for g in ("gen-0000", "gen-0001"):
+        results = (tmp_path / "run" / "gnugo" / f"{g}-level1" / "results.jsonl").read_text()
+        assert json.loads(results.splitlines()[0])["b_name"] == "gnugo-1"
+    assert (tmp_path / "run" / "plots" / "gnugo.png").exists()
