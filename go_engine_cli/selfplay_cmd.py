@@ -25,6 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--address", default="", help="Ray cluster address (with ray)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--reference",
+        action="store_true",
+        help="also time the network alone at self-play's mean batch size (one thread)",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
 
 
@@ -62,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     evaluations = sum(r["evaluations"] for r in results)
     busy = sum(r["seconds"] for r in results)
     network = sum(r["network_seconds"] for r in results)
+    calls = sum(r["network_calls"] for r in results)
     figures = {
         "model": str(model),
         "out": str(out),
@@ -76,8 +82,18 @@ def run(args: argparse.Namespace) -> int:
         "moves_per_second": round(moves / seconds, 1) if games else 0.0,
         "evaluations_per_second": round(evaluations / seconds, 1) if games else 0.0,
         "network_share": round(network / busy, 3) if busy else None,
+        "mean_batch": round(evaluations / calls, 1) if calls else None,
         "config": dataclasses.asdict(config),
     }
+    if args.reference and calls and device != "cuda":
+        from training.network_evaluator import load_evaluator
+        from training.torch_evaluator import raw_throughput
+
+        ev = load_evaluator(model, device="onnx", threads=1)
+        raw = raw_throughput(ev, max(1, round(evaluations / calls)), config.board_size, 3.0, 5)
+        per_worker = evaluations / busy  # evaluations per second of one worker's time
+        figures["raw_network_rate"] = round(raw, 1)
+        figures["share_of_raw_rate"] = round(per_worker / raw, 3)
     if args.json:
         print(json.dumps(figures, indent=1))
     else:
@@ -89,4 +105,10 @@ def run(args: argparse.Namespace) -> int:
             f"({100 * (figures['network_share'] or 0):.0f}% of the workers' time in the "
             f"network); records in {out}"
         )
+        if "raw_network_rate" in figures:
+            print(
+                f"the network alone at batch {figures['mean_batch']:.0f}, one thread: "
+                f"{figures['raw_network_rate']:,.0f} positions/s; one worker reaches "
+                f"{100 * figures['share_of_raw_rate']:.0f}% of it"
+            )
     return 0

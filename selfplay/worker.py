@@ -106,6 +106,7 @@ class _Timed:
         self.rollout_weight = inner.rollout_weight
         self.rollout_policy = inner.rollout_policy
         self.positions = 0
+        self.calls = 0
         self.seconds = 0.0
 
     def evaluate(self, planes: Any) -> Any:
@@ -113,6 +114,7 @@ class _Timed:
         out = self.inner.evaluate(planes)
         self.seconds += time.perf_counter() - start
         self.positions += len(planes)
+        self.calls += 1
         return out
 
 
@@ -161,6 +163,7 @@ def selfplay_task(task: dict[str, Any]) -> dict[str, Any]:
     counts["seconds"] = time.perf_counter() - start
     counts["evaluations"] = evaluator.positions
     counts["network_seconds"] = evaluator.seconds
+    counts["network_calls"] = evaluator.calls
     return counts
 
 

@@ -441,7 +441,7 @@ def test_selfplay_command_reports_its_speed(tmp_path: Path) -> None:
     out = tmp_path / "games"
     args = ["selfplay", "--model", str(model), "--size", str(N), "--games", "2",
             "--workers", "1", "--full-visits", "6", "--cheap-visits", "3", "--out", str(out),
-            "--json"]  # fmt: skip
+            "--json", "--reference"]  # fmt: skip
     os.environ["GO_ENGINE_INPROCESS"] = "1"
     try:
         import contextlib
@@ -455,6 +455,7 @@ def test_selfplay_command_reports_its_speed(tmp_path: Path) -> None:
     figures = json.loads(buf.getvalue())
     assert figures["games"] == 2 and figures["games_per_hour"] > 0
     assert figures["evaluations_per_second"] > 0 and 0 < figures["network_share"] < 1
+    assert figures["raw_network_rate"] > 0 and 0 < figures["share_of_raw_rate"] < 2
     assert len(list((out / "sgf").glob("*.sgf"))) == 2
 
 
