@@ -123,6 +123,35 @@ class MixedEvaluator(_Wrapper):
         return self.lam
 
 
+@dataclass
+class PairEvaluator(_Wrapper):
+    """Priors from one network (`net`, AlphaGo's SL policy network) and values from another
+    (`value`, its value network), both fed the same planes."""
+
+    net: Evaluator
+    value: Evaluator
+
+    def __post_init__(self) -> None:
+        if self.net.features != self.value.features:
+            raise ValueError(
+                f"the policy network reads {self.net.features!r} planes and the value network "
+                f"{self.value.features!r}; they must read the same"
+            )
+
+    @property
+    def rollout_weight(self) -> float:
+        return 0.0
+
+    @property
+    def rollout_policy(self) -> RolloutPolicy:
+        return self.net.rollout_policy
+
+    def evaluate(self, planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        priors, _ = self.net.evaluate(planes)
+        _, values = self.value.evaluate(planes)
+        return priors, values
+
+
 # The eight symmetries of the square as (transpose, flip rows, flip columns).
 SYMMETRIES = tuple((t, r, c) for t in (False, True) for r in (False, True) for c in (False, True))
 

@@ -9,6 +9,7 @@ from go_engine_cli.group import add_group, run_group
 COMMANDS: dict[str, tuple[str, str]] = {
     "policy": ("go_engine_cli.eval_policy", "move-prediction accuracy and value error on games"),
     "rollout": ("go_engine_cli.eval_rollout", "top-1 accuracy of a rollout policy"),
+    "value": ("go_engine_cli.eval_value", "value network error beside Monte Carlo rollouts"),
 }
 
 

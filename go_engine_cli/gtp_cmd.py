@@ -32,9 +32,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--rollout",
-        default="light",
-        choices=["light", "random"],
-        help="rollout policy of the rollout searches (default light)",
+        default=None,
+        choices=["light", "random", "weights"],
+        help="rollout policy of the rollout searches: light (the default), random, or weights "
+        "(AlphaGo's trained rollout policy; the alphago player's default; PUCT players only)",
+    )
+    parser.add_argument(
+        "--value-model",
+        default=None,
+        help="alphago player: a value network (default: the policy network's value head)",
     )
 
 
@@ -55,9 +61,10 @@ def run(args: argparse.Namespace) -> int:
                 visits=args.visits,
                 seconds=args.time,
                 threads=args.threads,
-                rollout=args.rollout,
+                rollout=args.rollout or ("weights" if args.player == "alphago" else "light"),
                 model=args.model,
                 mix=args.mix,
+                value_model=args.value_model,
             ),
         )
         engine = GTPEngine(config)

@@ -10,6 +10,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sl": ("go_engine_cli.train_sl", "supervised policy/value network from SGF games"),
     "rollout": ("go_engine_cli.train_rollout", "AlphaGo's fast rollout policy from SGF games"),
     "rl-policy": ("go_engine_cli.train_rl_policy", "AlphaGo's RL policy network (REINFORCE)"),
+    "value": ("go_engine_cli.train_value", "AlphaGo's value network from policy self-play"),
     "loop": ("go_engine_cli.train_loop", "self-play reinforcement learning (AlphaGo Zero loop)"),
 }
 

@@ -17,7 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from go_engine import board as core
-from go_engine.evaluator import MixedEvaluator, RolloutEvaluator
+from go_engine.evaluator import MixedEvaluator, PairEvaluator, RolloutEvaluator
 from go_engine.features import agz_planes, extended_planes
 from go_engine.game import Game
 from go_engine.mcts import MCTS, MCTSConfig
@@ -48,6 +48,7 @@ class PlayerConfig:
     rollout: str = "light"  # rollout policy of the searches that play rollouts
     model: str | None = None  # checkpoint of the network players
     mix: float = 0.5  # lambda of the mixed player: the rollouts' share of a leaf's value
+    value_model: str | None = None  # alphago player: a separate value network
 
     def __post_init__(self) -> None:
         # Checked here, so that `go-engine gtp` refuses bad options at start-up rather than
@@ -67,6 +68,13 @@ class PlayerConfig:
 
 
 DEFAULT_VISITS = 10_000  # a search player's budget when neither visits nor seconds is given
+
+
+def rollout_policy(mode: str) -> RolloutPolicy:
+    """The rollout policy called `mode`: the trained (shipped) weights for "weights"."""
+    return RolloutPolicy.shipped() if mode == "weights" else RolloutPolicy(mode)
+
+
 PLANE_MAKERS = {"agz": agz_planes, "extended": extended_planes}  # the policy player's input
 
 
@@ -216,7 +224,7 @@ class PUCTRolloutPlayer(SearchPlayer):
         if n not in self.searches:
             seed = self.config.seed if self.config.seed is not None else 0
             self.searches[n] = Search(
-                RolloutEvaluator(RolloutPolicy(self.config.rollout)),
+                RolloutEvaluator(rollout_policy(self.config.rollout)),
                 n,
                 SearchConfig(seed=seed, c_init=2.0),
             )
@@ -303,11 +311,15 @@ class NetworkPlayer(SearchPlayer):
 
     default_budget = (None, DEFAULT_NETWORK_SECONDS)
 
+    def network_evaluator(self, n: int):
+        """The evaluator of the network(s) for an n x n board."""
+        return self.networks.get(n)
+
     def searcher(self, n: int) -> Search:
         if n not in self.searches:
-            evaluator = self.networks.get(n)
+            evaluator = self.network_evaluator(n)
             if self.mixed:
-                policy = RolloutPolicy(self.config.rollout)
+                policy = rollout_policy(self.config.rollout)
                 evaluator = MixedEvaluator(evaluator, self.config.mix, policy)
             seed = self.config.seed if self.config.seed is not None else 0
             # Virtual loss spreads a batch over the root's children: with the few dozen
@@ -328,6 +340,33 @@ class MixedPlayer(NetworkPlayer):
 
     name = "mixed"
     mixed = True
+
+
+class AlphaGoPlayer(MixedPlayer):
+    """AlphaGo (Silver et al. 2016): PUCT with the policy network's priors (--model, the SL
+    network), leaf values (1 - mix) * v + mix * z with v from a separate value network
+    (--value-model; without one, the policy network's own value head) and z from a rollout of
+    the fast rollout policy (--rollout; "weights", the trained policy, is AlphaGo's)."""
+
+    name = "alphago"
+
+    def __init__(self, config: PlayerConfig | None = None) -> None:
+        super().__init__(config)
+        self.value_networks: dict[int, object] = {}
+        if self.config.value_model:
+            from training.network_evaluator import load_evaluator
+
+            value = load_evaluator(self.config.value_model)  # refused at start when bad
+            self.value_networks[value.board_size] = value
+
+    def network_evaluator(self, n: int):
+        policy = self.networks.get(n)
+        if not self.config.value_model:
+            return policy
+        value = self.value_networks.get(n)
+        if value is None:
+            raise ValueError(f"the value network does not play {n}x{n}")
+        return PairEvaluator(policy, value)
 
 
 # The default player's choice per board size with a shipped network; other sizes play mcts.
@@ -384,6 +423,7 @@ PLAYERS: dict[str, Callable[[PlayerConfig], Player]] = {
     "policy": PolicyPlayer,
     "puct": NetworkPlayer,
     "mixed": MixedPlayer,
+    "alphago": AlphaGoPlayer,
     "auto": AutoPlayer,
 }
 DEFAULT_PLAYER = "auto"

@@ -1,0 +1,135 @@
+"""AlphaGo's value network (data, training, error beside rollouts) and the alphago player."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from go_engine.evaluator import PairEvaluator, UniformEvaluator
+from go_engine.features import agz_planes
+from go_engine.samples import pack_planes
+from gtp.engine import EngineConfig, GTPEngine
+from gtp.players import PlayerConfig
+from training.checkpoint import CheckpointError, save_checkpoint
+from training.nets import NetConfig, PolicyValueNet
+from training.torch_evaluator import TorchEvaluator
+from training.value_net import (
+    ValueConfig,
+    ValuePositions,
+    read_positions,
+    rollout_mse,
+    train_value,
+    value_games,
+)
+
+N = 5
+CPU = torch.device("cpu")
+
+
+def tiny(seed: int = 0, n: int = N) -> PolicyValueNet:
+    torch.manual_seed(seed)
+    return PolicyValueNet(NetConfig(board_size=n, blocks=1, channels=8, value_hidden=8)).eval()
+
+
+def test_value_positions_are_one_per_game_after_the_random_move() -> None:
+    rng = np.random.default_rng(0)
+    pos = value_games(tiny(1), tiny(2), 12, N, 0.5, 10, rng, CPU)
+    assert 1 <= len(pos) <= 12
+    lengths = np.diff(pos.offsets)
+    assert lengths.min() >= 1 and lengths.max() <= 10  # the position after move U <= max_u
+    assert set(np.unique(pos.value)) <= {-1.0, 0.0, 1.0}
+    planes = pos.as_samples().unpacked_planes()
+    for i in range(len(pos)):
+        game = pos.game(i)  # the moves replay legally to the stored position
+        np.testing.assert_array_equal(agz_planes(game.state), planes[i])
+
+
+def _settled_position(komi: float) -> ValuePositions:
+    """Black owns the 5x5 board but for two single-point eyes, White passed throughout, and
+    Black is to move: every rollout ends at once with Black's win."""
+    moves: list[int] = []
+    for a in range(N * N):
+        if a not in (6, 18):
+            moves += [a, N * N]
+    from go_engine.game import Game
+
+    g = Game(N)
+    for a in moves:
+        g.play(a, g.to_play)
+    planes = pack_planes(agz_planes(g.state)[None])
+    return ValuePositions(
+        N,
+        komi,
+        planes,
+        np.array([1.0], np.float32),  # Black, to move, has won
+        np.array(moves, np.int16),
+        np.array([0, len(moves)], np.int64),
+    )
+
+
+def test_rollouts_judge_a_settled_position_exactly() -> None:
+    pos = _settled_position(0.5)
+    assert pos.game(0).to_play == 1
+    for mode in ("light", "random"):
+        assert rollout_mse(pos, 4, mode) == 0.0
+    wrong = _settled_position(0.5)
+    wrong.value[:] = -1.0
+    assert rollout_mse(wrong, 4, "light") == 4.0
+
+
+def test_value_training_writes_its_net_and_resumes(tmp_path: Path) -> None:
+    sl, rl = tmp_path / "sl.safetensors", tmp_path / "rl.safetensors"
+    save_checkpoint(sl, tiny(1))
+    save_checkpoint(rl, tiny(2))
+    config = ValueConfig(
+        run=str(tmp_path / "run"),
+        sl=str(sl),
+        rl=str(rl),
+        board_size=N,
+        komi=0.5,
+        games=40,
+        chunk_games=10,
+        val_fraction=0.25,
+        steps=5,
+        batch_size=8,
+        device="cpu",
+    )
+    metrics = train_value(config, log=lambda _: None)
+    assert metrics["held_out_positions"] > 0 and metrics["train_positions"] > 0
+    assert np.isfinite(metrics["held_out_mse"])
+    chunks = sorted((tmp_path / "run" / "data").glob("chunk-*.npz"))
+    assert len(chunks) == 4 and all(len(read_positions(c)) > 0 for c in chunks)
+    stamps = [c.stat().st_mtime_ns for c in chunks]
+    again = train_value(config, log=lambda _: None)  # finished: nothing is redone
+    assert again == pytest.approx(metrics)
+    assert [c.stat().st_mtime_ns for c in chunks] == stamps
+
+
+def test_pair_evaluator_takes_priors_from_one_net_and_values_from_the_other() -> None:
+    policy = TorchEvaluator(tiny(1), device="cpu")
+    value = TorchEvaluator(tiny(2), device="cpu")
+    planes = (np.random.default_rng(0).random((3, 17, N, N)) < 0.3).astype(np.float32)
+    priors, values = PairEvaluator(policy, value).evaluate(planes)
+    np.testing.assert_allclose(priors, policy.evaluate(planes)[0], rtol=1e-5)
+    np.testing.assert_allclose(values, value.evaluate(planes)[1], rtol=1e-5)
+    with pytest.raises(ValueError, match="same"):
+        PairEvaluator(policy, UniformEvaluator(features="none"))
+
+
+def test_alphago_player_plays_with_a_value_network(tmp_path: Path) -> None:
+    sl, value = tmp_path / "sl.safetensors", tmp_path / "value.safetensors"
+    save_checkpoint(sl, tiny(1, 9))
+    save_checkpoint(value, tiny(2, 9))
+    cfg = PlayerConfig(seed=1, model=str(sl), value_model=str(value), visits=24, rollout="weights")
+    engine = GTPEngine(EngineConfig(size=9, player="alphago", player_config=cfg))
+    for colour in ("b", "w", "b", "w"):
+        out = engine.handle(f"genmove {colour}")
+        assert out.startswith("= ") and out.split()[1] != "resign"
+    assert len(engine.game.moves) == 4
+    (tmp_path / "bad.safetensors").write_bytes(b"junk")
+    bad = PlayerConfig(model=str(sl), value_model=str(tmp_path / "bad.safetensors"))
+    with pytest.raises(CheckpointError, match="bad.safetensors"):
+        GTPEngine(EngineConfig(size=9, player="alphago", player_config=bad))
