@@ -45,6 +45,8 @@ class SelfPlayConfig:
     no_resign_fraction: float = 0.1  # games played out to calibrate the threshold
     resign_min_move: int = 10
     max_moves: int = 0  # a game stops here and is scored as it stands (0: 2*N*N)
+    rollout_weight: float = 0.0  # lambda: leaf value (1 - lambda) * v + lambda * rollout result
+    rollout: str = "light"  # the rollouts' policy when rollout_weight > 0 (light or random)
     parallel_games: int = 32  # games one worker advances together (one network call)
     batch_size: int = 8  # leaves per game per round
     max_nodes: int = 0  # tree capacity per game (0: room for two full searches)
@@ -60,6 +62,10 @@ class SelfPlayConfig:
             raise ValueError("no_resign_fraction must lie in [0, 1]")
         if self.parallel_games < 1:
             raise ValueError("parallel_games must be at least 1")
+        if not 0.0 <= self.rollout_weight <= 1.0:
+            raise ValueError(f"rollout_weight must lie in [0, 1], not {self.rollout_weight}")
+        if self.rollout not in ("light", "random"):
+            raise ValueError(f"rollout must be 'light' or 'random', not {self.rollout!r}")
 
     @property
     def move_cap(self) -> int:
@@ -71,6 +77,18 @@ class SelfPlayConfig:
         allocates a block of up to N*N+1 children), which bounds a worker's memory."""
         n2 = self.board_size * self.board_size + 1
         return max(1000, self.max_nodes or 2 * (self.full_visits + 1) * n2)
+
+
+def leaf_evaluator(network: Any, config: SelfPlayConfig) -> Any:
+    """The evaluator self-play and evaluation games search with: the network, mixed with
+    rollouts (AlphaGo's leaf value) when `config.rollout_weight` > 0. Rollouts give a weak
+    network's search a value that means something from the first generation on."""
+    if config.rollout_weight <= 0.0:
+        return network
+    from go_engine.evaluator import MixedEvaluator
+    from go_engine.rollout_policy import RolloutPolicy
+
+    return MixedEvaluator(network, config.rollout_weight, RolloutPolicy(config.rollout))
 
 
 @dataclass

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from gtp.match import MatchConfig, gnugo_player_command, run_match, summarize
-from selfplay.config import SelfPlayConfig
+from selfplay.config import SelfPlayConfig, leaf_evaluator
 from selfplay.games import FinishedGame, arena_games
 from selfplay.worker import finished_indices, read_summaries, usable_cores, write_game
 
@@ -58,8 +58,14 @@ def arena(
     if todo:
         size = config.board_size
         threads = usable_cores()
-        cand = load_evaluator(candidate, device=device, threads=threads, expect_board_size=size)
-        base = load_evaluator(best, device=device, threads=threads, expect_board_size=size)
+        cand = leaf_evaluator(
+            load_evaluator(candidate, device=device, threads=threads, expect_board_size=size),
+            config,
+        )
+        base = leaf_evaluator(
+            load_evaluator(best, device=device, threads=threads, expect_board_size=size),
+            config,
+        )
         names = ("candidate", "best")
         from tqdm import tqdm
 
@@ -91,9 +97,17 @@ def arena_score(folder: str | os.PathLike) -> dict[str, Any]:
     return {"games": n, "wins": wins, "losses": losses, "draws": draws, "score": score}
 
 
-def engine_command(model: str | os.PathLike, seconds: float) -> str:
-    """The `go-engine gtp` command line that plays `model` with PUCT at `seconds` a move."""
-    parts = [sys.executable, "-m", "go_engine_cli.main", "gtp", "--player", "puct"]
+def engine_command(
+    model: str | os.PathLike, seconds: float, config: SelfPlayConfig | None = None
+) -> str:
+    """The `go-engine gtp` command line that plays `model` at `seconds` a move with the search
+    self-play uses: PUCT, or the mixed player when self-play mixes in rollouts."""
+    parts = [sys.executable, "-m", "go_engine_cli.main", "gtp"]
+    if config is not None and config.rollout_weight > 0:
+        parts += ["--player", "mixed", "--mix", f"{config.rollout_weight:g}"]
+        parts += ["--rollout", config.rollout]
+    else:
+        parts += ["--player", "puct"]
     parts += ["--model", str(model), "--time", f"{seconds:g}", "--seed", "{seed}"]
     return " ".join(shlex.quote(p) if p != "{seed}" else p for p in parts)
 
@@ -110,7 +124,7 @@ def gnugo_match(
     """Play (or finish) `games` games of `model` against GNU Go at `level`; the summary of
     `gtp.match.summarize` (games, a_wins, a_win_rate, its 95% interval, Elo...)."""
     match = MatchConfig(
-        a=engine_command(model, seconds),
+        a=engine_command(model, seconds, config),
         b=gnugo_player_command(level),
         a_name=Path(model).stem,
         b_name=f"gnugo-{level}",

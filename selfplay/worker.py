@@ -25,7 +25,7 @@ from typing import Any
 from go_engine.files import atomic_write
 from go_engine.samples import write_shard
 from go_engine.sgf_io import write_sgf
-from selfplay.config import SelfPlayConfig
+from selfplay.config import SelfPlayConfig, leaf_evaluator
 from selfplay.games import FinishedGame, selfplay_games
 
 SUMMARY_DIR = "done"
@@ -132,7 +132,7 @@ def selfplay_task(task: dict[str, Any]) -> dict[str, Any]:
         (folder / sub).mkdir(parents=True, exist_ok=True)
     config = SelfPlayConfig(**task["selfplay"])
     threads = task.get("threads")
-    evaluator = _Timed(
+    network = _Timed(
         load_evaluator(
             task["model"],
             device=task.get("device", "auto"),
@@ -140,6 +140,7 @@ def selfplay_task(task: dict[str, Any]) -> dict[str, Any]:
             expect_board_size=config.board_size,
         )
     )
+    evaluator = leaf_evaluator(network, config)
     start = time.perf_counter()
     counts = {"games": 0, "samples": 0, "moves": 0}
 
@@ -161,9 +162,9 @@ def selfplay_task(task: dict[str, Any]) -> dict[str, Any]:
         name=task.get("name", "go-engine"),
     )
     counts["seconds"] = time.perf_counter() - start
-    counts["evaluations"] = evaluator.positions
-    counts["network_seconds"] = evaluator.seconds
-    counts["network_calls"] = evaluator.calls
+    counts["evaluations"] = network.positions
+    counts["network_seconds"] = network.seconds
+    counts["network_calls"] = network.calls
     return counts
 
 

@@ -481,3 +481,22 @@ def test_loop_measures_its_networks_against_gnugo(tmp_path: Path, gnugo_path: st
         results = (tmp_path / "run" / "gnugo" / f"{g}-level1" / "results.jsonl").read_text()
         assert json.loads(results.splitlines()[0])["b_name"] == "gnugo-1"
     assert (tmp_path / "run" / "plots" / "gnugo.png").exists()
+
+
+def test_selfplay_can_mix_rollouts_into_the_leaf_values() -> None:
+    from go_engine.evaluator import MixedEvaluator
+    from selfplay.config import leaf_evaluator
+    from selfplay.evaluation import engine_command
+
+    mixed = small_config(rollout_weight=0.5, max_moves=20)
+    net = TorchEvaluator(tiny_net(), device="cpu")
+    ev = leaf_evaluator(net, mixed)
+    assert isinstance(ev, MixedEvaluator) and ev.rollout_weight == 0.5
+    assert leaf_evaluator(net, small_config()) is net
+    games: list[FinishedGame] = []
+    selfplay_games(ev, mixed, range(2), 0, games.append)
+    assert len(games) == 2 and all(len(g.samples) > 0 for g in games)
+    assert "--player mixed --mix 0.5 --rollout light" in engine_command("m", 1.0, mixed)
+    assert "--player puct" in engine_command("m", 1.0, small_config())
+    with pytest.raises(ValueError, match="rollout_weight"):
+        small_config(rollout_weight=1.5)
