@@ -152,6 +152,26 @@ class PairEvaluator(_Wrapper):
         return priors, values
 
 
+@dataclass
+class UniformPriors(_Wrapper):
+    """`net`'s values with equal priors over the moves (the search masks illegal ones): a
+    network search without its policy, as in AlphaGo's ablation."""
+
+    net: Evaluator
+
+    @property
+    def rollout_weight(self) -> float:
+        return 0.0
+
+    @property
+    def rollout_policy(self) -> RolloutPolicy:
+        return self.net.rollout_policy
+
+    def evaluate(self, planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        priors, values = self.net.evaluate(planes)
+        return np.full_like(priors, 1.0 / priors.shape[1]), values
+
+
 # The eight symmetries of the square as (transpose, flip rows, flip columns).
 SYMMETRIES = tuple((t, r, c) for t in (False, True) for r in (False, True) for c in (False, True))
 

@@ -42,6 +42,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="alphago player: a value network (default: the policy network's value head)",
     )
+    parser.add_argument(
+        "--uniform-priors",
+        action="store_true",
+        help="alphago player: equal priors instead of the policy network's (ablation)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
                 model=args.model,
                 mix=args.mix,
                 value_model=args.value_model,
+                uniform_priors=args.uniform_priors,
             ),
         )
         engine = GTPEngine(config)

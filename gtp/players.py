@@ -17,7 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from go_engine import board as core
-from go_engine.evaluator import MixedEvaluator, PairEvaluator, RolloutEvaluator
+from go_engine.evaluator import MixedEvaluator, PairEvaluator, RolloutEvaluator, UniformPriors
 from go_engine.features import agz_planes, extended_planes
 from go_engine.game import Game
 from go_engine.mcts import MCTS, MCTSConfig
@@ -49,6 +49,7 @@ class PlayerConfig:
     model: str | None = None  # checkpoint of the network players
     mix: float = 0.5  # lambda of the mixed player: the rollouts' share of a leaf's value
     value_model: str | None = None  # alphago player: a separate value network
+    uniform_priors: bool = False  # alphago player: equal priors (no policy network)
 
     def __post_init__(self) -> None:
         # Checked here, so that `go-engine gtp` refuses bad options at start-up rather than
@@ -346,7 +347,9 @@ class AlphaGoPlayer(MixedPlayer):
     """AlphaGo (Silver et al. 2016): PUCT with the policy network's priors (--model, the SL
     network), leaf values (1 - mix) * v + mix * z with v from a separate value network
     (--value-model; without one, the policy network's own value head) and z from a rollout of
-    the fast rollout policy (--rollout; "weights", the trained policy, is AlphaGo's)."""
+    the fast rollout policy (--rollout; "weights", the trained policy, is AlphaGo's). With
+    --uniform-priors the policy network's priors are replaced by equal ones (the ablation's
+    "no policy network" variants: --mix 1 rollouts only, --mix 0 value network only)."""
 
     name = "alphago"
 
@@ -360,13 +363,15 @@ class AlphaGoPlayer(MixedPlayer):
             self.value_networks[value.board_size] = value
 
     def network_evaluator(self, n: int):
-        policy = self.networks.get(n)
-        if not self.config.value_model:
-            return policy
-        value = self.value_networks.get(n)
-        if value is None:
-            raise ValueError(f"the value network does not play {n}x{n}")
-        return PairEvaluator(policy, value)
+        evaluator = self.networks.get(n)
+        if self.config.value_model:
+            value = self.value_networks.get(n)
+            if value is None:
+                raise ValueError(f"the value network does not play {n}x{n}")
+            evaluator = PairEvaluator(evaluator, value)
+        if self.config.uniform_priors:
+            evaluator = UniformPriors(evaluator)
+        return evaluator
 
 
 # The default player's choice per board size with a shipped network; other sizes play mcts.

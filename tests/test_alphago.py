@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from go_engine.evaluator import PairEvaluator, UniformEvaluator
+from go_engine.evaluator import PairEvaluator, UniformEvaluator, UniformPriors
 from go_engine.features import agz_planes
 from go_engine.samples import pack_planes
 from gtp.engine import EngineConfig, GTPEngine
@@ -117,6 +117,9 @@ def test_pair_evaluator_takes_priors_from_one_net_and_values_from_the_other() ->
     np.testing.assert_allclose(values, value.evaluate(planes)[1], rtol=1e-5)
     with pytest.raises(ValueError, match="same"):
         PairEvaluator(policy, UniformEvaluator(features="none"))
+    flat, same = UniformPriors(value).evaluate(planes)
+    np.testing.assert_allclose(flat, 1.0 / (N * N + 1))
+    np.testing.assert_allclose(same, values, rtol=1e-5)
 
 
 def test_alphago_player_plays_with_a_value_network(tmp_path: Path) -> None:
@@ -129,6 +132,9 @@ def test_alphago_player_plays_with_a_value_network(tmp_path: Path) -> None:
         out = engine.handle(f"genmove {colour}")
         assert out.startswith("= ") and out.split()[1] != "resign"
     assert len(engine.game.moves) == 4
+    blind = PlayerConfig(seed=1, model=str(sl), visits=24, mix=0.0, uniform_priors=True)
+    engine = GTPEngine(EngineConfig(size=9, player="alphago", player_config=blind))
+    assert engine.handle("genmove b").startswith("= ")
     (tmp_path / "bad.safetensors").write_bytes(b"junk")
     bad = PlayerConfig(model=str(sl), value_model=str(tmp_path / "bad.safetensors"))
     with pytest.raises(CheckpointError, match="bad.safetensors"):
