@@ -13,6 +13,7 @@ SUBCOMMANDS = {
     "bench": ("go_engine_cli.bench_cmd", "measure speed (board playouts, ...)"),
     "warmup": ("go_engine_cli.warmup_cmd", "compile the Numba kernels once after installing"),
     "match": ("go_engine_cli.match_cmd", "play a match between two GTP engines (vs GNU Go)"),
+    "tournament": ("go_engine_cli.tournament_cmd", "round robin of GTP engines with Elo ratings"),
     "selfplay": ("go_engine_cli.selfplay_cmd", "play self-play games and write training samples"),
     "train": ("go_engine_cli.train_cmd", "train networks and policies (sl, ...)"),
     "eval": ("go_engine_cli.eval_cmd", "measure trained models on held-out games"),

@@ -1,0 +1,79 @@
+"""Round robins and Bradley-Terry Elo ratings (gtp.tournament)."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+from gtp.tournament import TournamentConfig, fit_elo, format_ratings, run_tournament
+
+
+def expected(d: float) -> float:
+    return 1.0 / (1.0 + 10 ** (-d / 400))
+
+
+def pairs_for(true: dict[str, float], games: int) -> list[dict]:
+    names = list(true)
+    out = []
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            out.append(
+                {"a": a, "b": b, "games": games, "a_score": games * expected(true[a] - true[b])}
+            )
+    return out
+
+
+def test_fit_recovers_known_ratings_relative_to_the_anchor() -> None:
+    true = {"anchor": 0.0, "x": 150.0, "y": -200.0, "z": 400.0}
+    ratings = fit_elo(pairs_for(true, 4000), list(true), "anchor", prior_games=0.0)
+    for name, elo in true.items():
+        assert ratings[name]["elo"] == pytest.approx(elo, abs=1.0)
+    assert ratings["anchor"]["low"] == ratings["anchor"]["high"] == 0.0
+    wide = fit_elo(pairs_for(true, 40), list(true), "anchor", prior_games=0.0)
+    narrow = fit_elo(pairs_for(true, 4000), list(true), "anchor", prior_games=0.0)
+    for name in ("x", "y", "z"):
+        assert wide[name]["low"] < narrow[name]["low"] <= narrow[name]["high"] < wide[name]["high"]
+        # about 10x narrower with 100x the games
+        span = (wide[name]["high"] - wide[name]["low"]) / (
+            narrow[name]["high"] - narrow[name]["low"]
+        )
+        assert 8 < span < 12
+    shifted = fit_elo(pairs_for(true, 4000), list(true), "x", anchor_elo=1000.0, prior_games=0.0)
+    assert shifted["z"]["elo"] == pytest.approx(1250.0, abs=1.0)
+
+
+def test_a_clean_sweep_stays_finite() -> None:
+    pairs = [{"a": "strong", "b": "weak", "games": 10, "a_score": 10.0}]
+    ratings = fit_elo(pairs, ["weak", "strong"], "weak")
+    assert math.isfinite(ratings["strong"]["elo"]) and ratings["strong"]["elo"] > 200
+    assert ratings["strong"]["games"] == 10 and ratings["weak"]["games"] == 10
+    assert "strong" in format_ratings({"ratings": ratings}).splitlines()[1]
+
+
+def test_round_robin_plays_every_pair_and_resumes(tmp_path: Path) -> None:
+    engine = f"{sys.executable} -m go_engine_cli.main gtp --player random --seed {{seed}}"
+    config = TournamentConfig(
+        players={"r1": engine, "r2": engine, "r3": engine},
+        games_per_pair=2,
+        size=5,
+        komi=0.5,
+        out=str(tmp_path / "t"),
+        extra={"scorer": "area"},
+    )
+    result = run_tournament(config, progress=False)
+    assert [(p["a"], p["b"], p["games"]) for p in result["pairs"]] == [
+        ("r1", "r2", 2), ("r1", "r3", 2), ("r2", "r3", 2)
+    ]  # fmt: skip
+    assert set(result["ratings"]) == {"r1", "r2", "r3"} and result["ratings"]["r1"]["elo"] == 0
+    saved = json.loads((tmp_path / "t" / "ratings.json").read_text())
+    assert saved == result
+    again = run_tournament(config, progress=False)  # every game is there: nothing is played
+    assert again == result
+    with pytest.raises(ValueError, match="two players"):
+        TournamentConfig(players={"a": engine})
+    with pytest.raises(ValueError, match="anchor"):
+        TournamentConfig(players={"a": engine, "b": engine}, anchor="c")
