@@ -216,6 +216,8 @@ class Loop:
                 run_local(tasks, bar.update)
             bar.close()
             self._merge(folder, shard)
+        # killed between the merge and the clean-up: the pieces are in the shard already
+        shutil.rmtree(folder / "samples", ignore_errors=True)
         summaries = read_summaries(folder)
         seconds = time.time() - start
         samples = sum(s["samples"] for s in summaries)
