@@ -64,6 +64,7 @@ class LoopState:
     calibration: list[float] = field(default_factory=list)  # winners' lowest values
     total_games: int = 0
     total_samples: int = 0
+    untrained_samples: int = 0  # samples added since the learner last trained
     compute_seconds: float = 0.0
     history: list[dict[str, Any]] = field(default_factory=list)
 
@@ -223,6 +224,7 @@ class Loop:
         samples = sum(s["samples"] for s in summaries)
         self.state.total_games += len(summaries)
         self.state.total_samples += samples
+        self.state.untrained_samples += samples
         winners = [
             s["lowest_value"][str(s["winner"])]
             for s in summaries
@@ -259,8 +261,16 @@ class Loop:
         from training.rl_train import train_generation
 
         g = self.state.generation
+        start = self.config.train.train_start
+        if self.state.total_samples < start:
+            self.log(
+                f"{gen_name(g)}: {self.state.total_samples:,} samples, training starts at "
+                f"{start:,}; the next generation plays with the same network"
+            )
+            self._history(g, trained=False)
+            return
         window = self._window()
-        new = self.state.history[-1].get("samples", 0) if self.state.history else 0
+        new = self.state.untrained_samples
         self.log(f"{gen_name(g)}: training on the newest {len(window):,} samples")
         result = train_generation(
             self.run,
@@ -272,7 +282,8 @@ class Loop:
             seed=self.config.loop.seed,
             log=self.log,
         )
-        self._history(g, **result)
+        self.state.untrained_samples = 0
+        self._history(g, trained=True, **result)
 
     def _window(self) -> Samples:
         """The replay window: the newest samples over the generations' shards."""
@@ -299,6 +310,8 @@ class Loop:
         loop = self.config.loop
         candidate = self.checkpoint(g + 1)
         best_elo = self.state.elo.get(str(self.state.best), 0.0)
+        if not candidate.exists():
+            return  # no training this generation: nothing to judge
         if loop.eval_games == 0:
             self.state.best = g + 1
             self.state.elo[str(g + 1)] = best_elo

@@ -277,3 +277,16 @@ def test_expected_board_size_and_features(tmp_path: Path) -> None:
 def test_nan_metric_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not finite"):
         save_checkpoint(tmp_path / "nan.safetensors", _net(CONFIGS["resnet"]), metrics={"x": 1e400})
+
+
+def test_every_header_length_reads_back(tmp_path: Path) -> None:
+    # A safetensors header length whose first byte is 0x80 once looked like a bare pickle;
+    # padding the metadata walks the length through every residue mod 256.
+    net = PolicyValueNet(NetConfig(board_size=5, blocks=0, channels=4, value_hidden=4))
+    lengths = set()
+    for pad in range(0, 260):
+        path = tmp_path / "net.safetensors"
+        save_checkpoint(path, net, info={"pad": "x" * pad})
+        lengths.add(int.from_bytes(path.read_bytes()[:8], "little") % 256)
+        assert load_checkpoint(path).info["pad"] == "x" * pad
+    assert 0x80 in lengths

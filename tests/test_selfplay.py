@@ -501,3 +501,21 @@ def test_selfplay_can_mix_rollouts_into_the_leaf_values() -> None:
     assert "--player puct" in engine_command("m", 1.0, small_config())
     with pytest.raises(ValueError, match="rollout_weight"):
         small_config(rollout_weight=1.5)
+
+
+def test_loop_waits_for_enough_samples_before_training(tmp_path: Path) -> None:
+    config = tmp_path / "tiny.toml"
+    config.write_text(
+        LOOP_TOML.replace("games_per_generation = 6", "games_per_generation = 2")
+        .replace("workers = 2", "workers = 1")
+        .replace("checkpoint_every = 2", "checkpoint_every = 2\ntrain_start = 100000")
+    )
+    done = subprocess.run(_loop_cmd(tmp_path / "run", config), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    run = tmp_path / "run"
+    state = json.loads((run / "state.json").read_text())
+    assert state["generation"] == 2 and state["best"] == 0 and state["total_games"] == 4
+    assert state["untrained_samples"] == state["total_samples"] > 0
+    assert [h["trained"] for h in state["history"]] == [False, False]
+    assert not (run / "checkpoints" / "gen-0001.safetensors").exists()
+    assert not (run / "eval").exists()

@@ -232,6 +232,16 @@ def _safetensors_header(path: Path, blob: bytes) -> dict[str, Any]:
     return header
 
 
+def _is_safetensors(blob: bytes) -> bool:
+    """A safetensors file: a little-endian header length that fits the file, then a JSON
+    object. Checked before the torch test: the length's first byte can be 0x80, which is also
+    how a bare pickle starts."""
+    if len(blob) < 9:
+        return False
+    (size,) = struct.unpack("<Q", blob[:8])
+    return 8 + size <= len(blob) and blob[8:9] == b"{"
+
+
 def _is_torch_file(blob: bytes) -> bool:
     """A `torch.save` file: a zip archive, or a bare pickle (the pre-1.6 format)."""
     return blob[:4] == b"PK\x03\x04" or blob[:1] == b"\x80"
@@ -250,7 +260,7 @@ def _read(path: Path, tensors: bool) -> tuple[dict, dict | None]:
         blob = path.read_bytes()
     except OSError as e:
         raise CheckpointError(f"{path}: cannot read the checkpoint ({e})") from e
-    if not _is_torch_file(blob):
+    if _is_safetensors(blob) or not _is_torch_file(blob):
         header = _safetensors_header(path, blob)
         meta = header.get("__metadata__") or {}
         if METADATA_KEY not in meta:

@@ -49,6 +49,8 @@ class TrainConfig:
     weight_decay: float = 1e-4
     samples_per_new_sample: float = 4.0  # training samples drawn per new self-play sample
     min_steps: int = 10  # at least this many steps per generation
+    train_start: int = 0  # no training until this many samples exist (a first window that
+    # a few generations' games cannot be memorised from)
     window_min: int = 20_000  # c of the replay window formula
     window_alpha: float = 0.75
     window_beta: float = 0.4
