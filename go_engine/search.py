@@ -261,8 +261,9 @@ class Search:
                 raise
             self._apply(k, priors, values)
 
-    def result(self, seconds: float = 0.0) -> SearchResult:
-        """The root statistics as they stand."""
+    def result(self, seconds: float = 0.0, lines: bool = True) -> SearchResult:
+        """The root statistics as they stand; `lines` False leaves out the principal
+        variations (self-play never reads them, and they cost a walk down the tree)."""
         t = self.tree
         f, k = int(t.first[0]), int(t.nchild[0])
         if t.status[0] != EXPANDED:
@@ -279,8 +280,8 @@ class Search:
             float(t.wsum[0]),
             simulations=self._done,
             seconds=seconds,
-            pv=principal_variation(t),
-            pvs=child_lines(t),
+            pv=principal_variation(t) if lines else [],
+            pvs=child_lines(t) if lines else [],
             extra={
                 "nodes": self.nodes_used,
                 "cache_hits": int(stats[puct.S_CACHE_HITS]),
@@ -294,11 +295,12 @@ def run_many(
     states: Sequence[State],
     visits: int | Sequence[int],
     noise: bool | Sequence[bool] = False,
+    lines: bool = True,
 ) -> list[SearchResult]:
     """Search each state with its own Search, all sharing one evaluator: every round collects
     a batch from each tree and makes a single evaluator call for all of them. `visits` and
     `noise` are one value for every search or one per search (self-play's playout-cap
-    randomization gives each game its own budget)."""
+    randomization gives each game its own budget). `lines` as in `Search.result`."""
     if not searches:
         return []
     evaluator = searches[0].evaluator
@@ -339,4 +341,4 @@ def run_many(
             if searches[i]._done < budgets[i] and (k or searches[i].tree.status[0] == EXPANDED)
         ]
     elapsed = time.perf_counter() - start
-    return [s.result(elapsed) for s in searches]
+    return [s.result(elapsed, lines) for s in searches]

@@ -127,6 +127,7 @@ def play_games(
                 [s.game.state for s in slots],
                 [v for v, _ in plans],
                 [full and config.noise for _, full in plans],
+                lines=False,
             )
             results.update({id(s): r for s, r in zip(slots, found, strict=True)})
         still: list[_Slot] = []
