@@ -350,6 +350,9 @@ class Loop:
         checks = [(0, 0)] if g == 0 else []
         if (g + 1) % loop.gnugo_every == 0:
             checks.append((g + 1, self.state.best))
+        # a best network that has been measured already (no promotion since) is not again
+        measured = {r["network"] for r in _read_csv(self.run / "gnugo.csv") if r.get("network")}
+        checks = [(at, net) for at, net in checks if at == 0 or gen_name(net) not in measured]
         rows = []
         for at, network in checks:
             hours = 0.0 if at == 0 else self.state.compute_seconds / 3600
@@ -440,13 +443,17 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     atomic_write(path, buf.getvalue())
 
 
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
 def _replace_csv(path: Path, rows: list[dict[str, Any]], key: tuple[str, ...]) -> None:
     """Add `rows` to the CSV at `path`, replacing earlier rows with the same key (a check
     that was interrupted and run again)."""
-    old: list[dict[str, Any]] = []
-    if path.exists():
-        with path.open(newline="", encoding="utf-8") as f:
-            old = list(csv.DictReader(f))
+    old: list[dict[str, Any]] = _read_csv(path)
     new_keys = {tuple(str(r[k]) for k in key) for r in rows}
     kept = [r for r in old if tuple(str(r[k]) for k in key) not in new_keys]
     _write_csv(path, kept + rows)
