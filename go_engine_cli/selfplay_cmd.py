@@ -35,8 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from selfplay.config import SelfPlayConfig, load_config
-    from selfplay.worker import finished_indices, make_tasks, run_local, run_ray, usable_cores
-    from training.network_evaluator import network_path
+    from selfplay.worker import finished_indices, make_tasks, run_local, run_ray
+    from training.network_evaluator import network_path, usable_cores
 
     config = load_config(args.config).selfplay if args.config else SelfPlayConfig()
     changes = {

@@ -181,7 +181,7 @@ class SearchPlayer:
             judged, _ = estimated_score(game.state, seed=int(self.rng.integers(1 << 31)))
             sign = 1.0 if color == BLACK else -1.0
             pass_wins = sign * judged > 0 and sign * game.area_score() > 0
-        return choose_move(
+        move = choose_move(
             result,
             self.choice,
             game.move_number,
@@ -190,6 +190,25 @@ class SearchPlayer:
             opponent_passed,
             pass_wins,
         )
+        return keep_own_eyes(result, game, color, move)
+
+
+def keep_own_eyes(result: SearchResult, game: Game, color: int, move: int) -> int:
+    """`move`, unless it fills one of `color`'s own single-point eyes: then the most visited
+    searched move that does not, or a pass. A search with a few dozen evaluations a move can
+    rank such a move first late in a game (four 19x19 games against GNU Go were lost that way,
+    each side's groups filled in until GNU Go captured them); the rollouts and the pure MCTS
+    engine never play these moves either."""
+    if move < 0 or move == game.pass_action or not core.is_eye(game.state, move, color):
+        return move
+    order = np.argsort(-result.visits, kind="stable")
+    for i in order:
+        a = int(result.actions[i])
+        if a == game.pass_action or a == move:
+            continue
+        if game.is_legal(a, color) and not core.is_eye(game.state, a, color):
+            return a
+    return game.pass_action
 
 
 class MCTSPlayer(SearchPlayer):

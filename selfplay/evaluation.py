@@ -22,7 +22,8 @@ from typing import Any
 from gtp.match import MatchConfig, gnugo_player_command, run_match, summarize
 from selfplay.config import SelfPlayConfig, leaf_evaluator
 from selfplay.games import FinishedGame, arena_games
-from selfplay.worker import finished_indices, read_summaries, usable_cores, write_game
+from selfplay.worker import finished_indices, read_summaries, write_game
+from training.network_evaluator import usable_cores
 
 ELO_CLIP = 0.02  # scores are clipped to [clip, 1 - clip] before the logistic inversion
 

@@ -31,15 +31,6 @@ from selfplay.games import FinishedGame, selfplay_games
 SUMMARY_DIR = "done"
 
 
-def usable_cores() -> int:
-    """Cores this process may run on (its CPU affinity, e.g. under taskset), so that thread
-    pools are not oversubscribed on a pinned core."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def game_name(index: int) -> str:
     return f"g{index:05d}"
 

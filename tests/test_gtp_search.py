@@ -96,3 +96,33 @@ def test_gtp_command_line_refuses_bad_options() -> None:
     )
     assert out.returncode == 2 and "threads must be at least 1" in out.stderr
     assert out.stdout == ""
+
+
+def test_search_players_never_fill_their_own_eyes() -> None:
+    import numpy as np
+
+    from go_engine.coords import gtp_to_action
+    from go_engine.game import Game
+    from go_engine.search_result import SearchResult
+    from go_engine.state import BLACK, WHITE
+    from gtp.players import keep_own_eyes
+
+    g = Game(9)
+    for v in ("C2", "B3", "D3", "C4"):  # C3: Black's single-point eye
+        g.play(gtp_to_action(v, 9), BLACK)
+        g.play(g.pass_action, WHITE)
+    eye, other = gtp_to_action("C3", 9), gtp_to_action("G7", 9)
+
+    def result(actions, visits):
+        n = len(actions)
+        z = np.zeros(n)
+        return SearchResult.from_sums(
+            np.array(actions), np.array(visits), z, z, z + 1.0 / n, sum(visits), 0.0,
+            simulations=sum(visits), seconds=0.0,
+        )  # fmt: skip
+
+    r = result([eye, other, g.pass_action], [10, 5, 1])
+    assert keep_own_eyes(r, g, BLACK, eye) == other
+    assert keep_own_eyes(result([eye, g.pass_action], [10, 1]), g, BLACK, eye) == g.pass_action
+    assert keep_own_eyes(r, g, BLACK, other) == other  # other moves are left alone
+    assert keep_own_eyes(r, g, BLACK, g.pass_action) == g.pass_action

@@ -28,6 +28,15 @@ def network_path(model: str | os.PathLike | None, board_size: int) -> Path:
     return path
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity, e.g. under taskset), so that thread
+    pools are not oversubscribed on a pinned core."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def onnx_available() -> bool:
     try:
         import onnxruntime  # noqa: F401
@@ -59,5 +68,7 @@ def load_evaluator(
     if device == "onnx":
         from training.onnx_export import OnnxEvaluator
 
-        return OnnxEvaluator.from_net(ck.net, threads=threads)
+        # ONNX Runtime's default is one thread per core of the machine, even when this
+        # process may use fewer (a match pinned to one core ran two threads on it)
+        return OnnxEvaluator.from_net(ck.net, threads=threads or usable_cores())
     return TorchEvaluator(ck.net, device=device)
