@@ -17,6 +17,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--games", type=int, default=64, help="games per iteration (even)")
     parser.add_argument("--lr", type=float, default=0.001)
     parser.add_argument("--pool-every", type=int, default=10)
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="reward z itself, not z minus the mean"
+    )
+    parser.add_argument("--max-grad-norm", type=float, default=1.0, help="0: no clipping")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -41,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
         games_per_iteration=args.games,
         lr=args.lr,
         pool_every=args.pool_every,
+        baseline=not args.no_baseline,
+        max_grad_norm=args.max_grad_norm,
         device=args.device,
         seed=args.seed,
     )

@@ -73,7 +73,8 @@ def test_reinforce_moves_probability_towards_won_games_and_away_from_lost_ones()
         with torch.no_grad():
             before = torch.softmax(net(x)[0], 1)[:, 7].mean().item()
         batch = PolicyGames(planes, masks, actions, np.full(8, reward, np.float32), 0, 4, 8)
-        reinforce_step(net, opt, batch, CPU)
+        loss, entropy = reinforce_step(net, opt, batch, CPU)
+        assert 0 < entropy <= np.log(N * N + 1) + 1e-6
         net.eval()
         with torch.no_grad():
             after = torch.softmax(net(x)[0], 1)[:, 7].mean().item()

@@ -10,10 +10,14 @@ eye (at temperature 1); a side with no such move passes, so games end like playo
 board settled, and are scored by Tromp-Taylor area. The learner's moves are then reinforced by
 the result, z = +1 for a win and -1 for a loss:
 
-    loss = -(1 / games) * sum over the learner's moves of z * log p(a | s)
+    loss = -(1 / games) * sum over the learner's moves of (z - b) * log p(a | s)
 
-(Silver et al. 2016: SGD on the policy-gradient estimate over a minibatch of games). Every
-`pool_every` iterations the learner joins the pool.
+(Silver et al. 2016: SGD on the policy-gradient estimate over a minibatch of games), with the
+baseline b the iteration's mean result and the gradient's norm clipped. Without them a first
+9x9 run collapsed after 28 iterations: once the learner lost most games, every step pushed
+down the moves it had played, its play grew more random and it lost more (0 of 64 games by
+iteration 35, the entropy of its moves rising). Every `pool_every` iterations the learner
+joins the pool.
 
 A run folder holds `checkpoints/latest.safetensors` (the learner and its optimizer; its info
 records the iteration reached, which is what a restart reads), `pool/iter-NNNNN.safetensors`
@@ -60,6 +64,8 @@ class RLPolicyConfig:
     lr: float = 0.001
     momentum: float = 0.0
     pool_every: int = 10
+    baseline: bool = True  # subtract the iteration's mean result from each reward
+    max_grad_norm: float = 1.0  # clip the gradient's norm (0: no clipping)
     max_moves: int = 0  # a game stops here (0: 3*N*N) and is scored as it stands
     device: str = "auto"
     seed: int = 0
@@ -189,12 +195,17 @@ def reinforce_step(
     batch: PolicyGames,
     device: torch.device,
     chunk: int = 1024,
-) -> float:
-    """One policy-gradient step on the learner's moves of `batch` (see the module docstring);
-    returns the loss. Illegal moves are masked out of the softmax, as in play."""
+    baseline: float = 0.0,
+    max_grad_norm: float = 0.0,
+) -> tuple[float, float]:
+    """One policy-gradient step on the learner's moves of `batch` (see the module docstring),
+    with (z - baseline) in place of z and the gradient's norm clipped to `max_grad_norm` (0:
+    no clipping); returns (loss, mean entropy of the learner's move distributions). Illegal
+    moves are masked out of the softmax, as in play."""
     net.train()
     opt.zero_grad(set_to_none=True)
     total = 0.0
+    entropy = 0.0
     m = len(batch.actions)
     for at in range(0, m, chunk):
         sl = slice(at, min(m, at + chunk))
@@ -203,13 +214,18 @@ def reinforce_step(
         mask = torch.from_numpy(batch.masks[sl]).to(device)
         logp = functional.log_softmax(logits.masked_fill(~mask, -1e9), dim=1)
         a = torch.from_numpy(batch.actions[sl]).to(device)
-        z = torch.from_numpy(batch.rewards[sl]).to(device)
+        z = torch.from_numpy(batch.rewards[sl]).to(device) - baseline
         chosen = logp.gather(1, a[:, None]).squeeze(1)
         loss = -(z * chosen).sum() / batch.games
         loss.backward()
         total += loss.item()
+        with torch.no_grad():
+            p = logp.exp()
+            entropy -= (p * logp.clamp(min=-30.0)).sum().item()
+    if max_grad_norm > 0:
+        torch.nn.utils.clip_grad_norm_(net.parameters(), max_grad_norm)
     opt.step()
-    return total
+    return total, entropy / max(1, m)
 
 
 def _load_net(path: str | os.PathLike, board_size: int, device: torch.device) -> PolicyValueNet:
@@ -266,7 +282,10 @@ def train_rl_policy(config: RLPolicyConfig, log=print) -> dict[str, Any]:
             rng,
             device,
         )
-        loss = reinforce_step(net, opt, batch, device)
+        mean = float(batch.wins * 2 - batch.games) / batch.games if config.baseline else 0.0
+        loss, entropy = reinforce_step(
+            net, opt, batch, device, baseline=mean, max_grad_norm=config.max_grad_norm
+        )
         done += 1
         figures = {
             "iteration": done,
@@ -276,6 +295,7 @@ def train_rl_policy(config: RLPolicyConfig, log=print) -> dict[str, Any]:
             "win_rate": round(batch.wins / batch.games, 4),
             "mean_moves": round(batch.moves / batch.games, 1),
             "loss": round(loss, 5),
+            "entropy": round(entropy, 4),
             "seconds": round(time.perf_counter() - start, 2),
         }
         info = {"iteration": str(done)}
