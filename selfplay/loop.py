@@ -159,6 +159,8 @@ class Loop:
                 self.state.phase = PHASES[0]
                 self.state.generation += 1
             self._save_state()
+            if self.state.phase == PHASES[0]:
+                self._plots()  # redrawn after every generation, for a run being watched
         self._plots()
         return self.state
 
