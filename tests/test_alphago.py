@@ -106,6 +106,23 @@ def test_value_training_writes_its_net_and_resumes(tmp_path: Path) -> None:
     again = train_value(config, log=lambda _: None)  # finished: nothing is redone
     assert again == pytest.approx(metrics)
     assert [c.stat().st_mtime_ns for c in chunks] == stamps
+    # Figure 2b's table: the value network beside rollouts of each policy and count
+    import contextlib
+    import io
+    import json
+
+    from go_engine_cli.main import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        argv = ["eval", "value", "--run", config.run, "--rollouts", "1", "2", "--json"]
+        assert main([*argv, "--device", "cpu"]) == 0
+    table = json.loads(out.getvalue())
+    assert [(r["estimator"], r["rollouts"]) for r in table["rows"]] == [
+        ("value network", 0), ("light rollouts", 1), ("light rollouts", 2),
+        ("random rollouts", 1), ("random rollouts", 2),
+    ]  # fmt: skip
+    assert table["rows"][0]["mse"] == pytest.approx(metrics["held_out_mse"], rel=1e-5)
 
 
 def test_pair_evaluator_takes_priors_from_one_net_and_values_from_the_other() -> None:

@@ -343,5 +343,5 @@ def rollout_mse(
             owner = mc_ownership(g.state, 1, seed=seed + 7919 * i + r, mode=mode)
             score = owner.sum() - positions.komi
             total += sign * (1.0 if score > 0 else -1.0 if score < 0 else 0.0)
-        err += (total / rollouts - positions.value[i]) ** 2
-    return err / max(1, len(positions))
+        err += (total / rollouts - float(positions.value[i])) ** 2
+    return float(err / max(1, len(positions)))
