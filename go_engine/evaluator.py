@@ -104,6 +104,18 @@ class _Wrapper:
         return self.net.evaluate(planes)
 
 
+class _PassThrough(_Wrapper):
+    """A wrapper that keeps `net`'s rollout weight and rollout policy as well."""
+
+    @property
+    def rollout_weight(self) -> float:
+        return self.net.rollout_weight
+
+    @property
+    def rollout_policy(self) -> RolloutPolicy:
+        return self.net.rollout_policy
+
+
 @dataclass
 class MixedEvaluator(_Wrapper):
     """AlphaGo's leaf evaluation: priors from `net`, value (1 - lam) * v_net + lam * z_rollout.
@@ -124,7 +136,7 @@ class MixedEvaluator(_Wrapper):
 
 
 @dataclass
-class PairEvaluator(_Wrapper):
+class PairEvaluator(_PassThrough):
     """Priors from one network (`net`, AlphaGo's SL policy network) and values from another
     (`value`, its value network), both fed the same planes."""
 
@@ -138,14 +150,6 @@ class PairEvaluator(_Wrapper):
                 f"{self.value.features!r}; they must read the same"
             )
 
-    @property
-    def rollout_weight(self) -> float:
-        return 0.0
-
-    @property
-    def rollout_policy(self) -> RolloutPolicy:
-        return self.net.rollout_policy
-
     def evaluate(self, planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         priors, _ = self.net.evaluate(planes)
         _, values = self.value.evaluate(planes)
@@ -153,19 +157,11 @@ class PairEvaluator(_Wrapper):
 
 
 @dataclass
-class UniformPriors(_Wrapper):
+class UniformPriors(_PassThrough):
     """`net`'s values with equal priors over the moves (the search masks illegal ones): a
     network search without its policy, as in AlphaGo's ablation."""
 
     net: Evaluator
-
-    @property
-    def rollout_weight(self) -> float:
-        return 0.0
-
-    @property
-    def rollout_policy(self) -> RolloutPolicy:
-        return self.net.rollout_policy
 
     def evaluate(self, planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         priors, values = self.net.evaluate(planes)
@@ -201,7 +197,7 @@ def inverse_transform_planes(x: np.ndarray, sym: int) -> np.ndarray:
 
 
 @dataclass
-class SymmetryEvaluator(_Wrapper):
+class SymmetryEvaluator(_PassThrough):
     """Evaluates each position under a random board symmetry ("random", as AlphaGo Zero did in
     its search) or averages all eight ("average", eight times the work); policies are mapped
     back to the original orientation."""
@@ -215,14 +211,6 @@ class SymmetryEvaluator(_Wrapper):
         if self.mode not in ("random", "average"):
             raise ValueError(f"mode must be 'random' or 'average', not {self.mode!r}")
         self._rng = np.random.default_rng(self.seed)
-
-    @property
-    def rollout_weight(self) -> float:
-        return self.net.rollout_weight
-
-    @property
-    def rollout_policy(self) -> RolloutPolicy:
-        return self.net.rollout_policy
 
     def _run(self, planes: np.ndarray, syms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         b, n = planes.shape[0], planes.shape[-1]

@@ -130,12 +130,9 @@ class LoopConfig:
     @property
     def worker_count(self) -> int:
         """`workers`, or one per core this process may use."""
-        if self.workers:
-            return self.workers
-        try:
-            return max(1, len(os.sched_getaffinity(0)))
-        except AttributeError:
-            return os.cpu_count() or 1
+        from training.network_evaluator import usable_cores
+
+        return self.workers or usable_cores()
 
 
 @dataclass

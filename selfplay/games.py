@@ -71,17 +71,50 @@ class FinishedGame:
 
 @dataclass
 class _Slot:
+    """One game in flight and how it is played: its searches, move choice, budgets and the
+    training samples it collects."""
+
     index: int
     game: Game
     searches: dict[int, Search]  # per colour (the same object twice in self-play)
     rng: np.random.Generator
-    no_resign: bool
-    start: float
+    choice: MoveChoice
+    names: tuple[str, str]  # Black's and White's player names
+    cheap_visits: int  # the budget of a move that is not a full search
+    full_visits: int = 0
+    full_fraction: float = 0.0  # share of full searches (0: none, no samples)
+    no_resign: bool = False
+    start: float = field(default_factory=time.time)
     planes: list[np.ndarray] = field(default_factory=list)
     policies: list[np.ndarray] = field(default_factory=list)
     movers: list[int] = field(default_factory=list)
     lowest: dict[int, float] = field(default_factory=lambda: {BLACK: 1.0, WHITE: 1.0})
     full: bool = False
+
+    def plan(self) -> int:
+        """This move's visit budget; draws whether it is a full search."""
+        self.full = self.full_fraction > 0 and bool(self.rng.random() < self.full_fraction)
+        return self.full_visits if self.full else self.cheap_visits
+
+    def finished(
+        self, winner: int, score: float | None, resigned: bool, capped: bool
+    ) -> FinishedGame:
+        """The game as it ended, with its samples when it collected any."""
+        final = not resigned and not capped
+        return FinishedGame(
+            index=self.index,
+            game=self.game,
+            winner=winner,
+            score=score,
+            resigned=resigned,
+            capped=capped,
+            samples=_samples(self, winner, final, score) if self.full_fraction > 0 else None,
+            no_resign=self.no_resign,
+            lowest_value=dict(self.lowest),
+            full_moves=len(self.movers),
+            seconds=time.time() - self.start,
+            names=self.names,
+        )
 
 
 def _rng(seed: int, index: int) -> np.random.Generator:
@@ -100,9 +133,6 @@ def _search_config(config: SelfPlayConfig, seed: int) -> SearchConfig:
 def play_games(
     indices: Sequence[int],
     make_slot: Callable[[int], _Slot],
-    budget: Callable[[_Slot], tuple[int, bool]],
-    choice: Callable[[_Slot], MoveChoice],
-    finish: Callable[[_Slot, int, float | None, bool, bool], FinishedGame],
     config: SelfPlayConfig,
     on_game: Callable[[FinishedGame], None],
 ) -> None:
@@ -119,14 +149,12 @@ def play_games(
             groups.setdefault(id(ev), []).append(slot)
         results = {}
         for slots in groups.values():
-            plans = [budget(s) for s in slots]
-            for s, (_, full) in zip(slots, plans, strict=True):
-                s.full = full
+            budgets = [s.plan() for s in slots]
             found = run_many(
                 [s.searches[s.game.to_play] for s in slots],
                 [s.game.state for s in slots],
-                [v for v, _ in plans],
-                [full and config.noise for _, full in plans],
+                budgets,
+                [s.full and config.noise for s in slots],
                 lines=False,
             )
             results.update({id(s): r for s, r in zip(slots, found, strict=True)})
@@ -148,7 +176,7 @@ def play_games(
                 pass_wins = sign * game.area_score() > 0
             move = choose_move(
                 result,
-                choice(slot),
+                slot.choice,
                 game.move_number,
                 slot.rng,
                 game.pass_action,
@@ -156,15 +184,13 @@ def play_games(
                 pass_wins,
             )
             if move == RESIGN:
-                on_game(finish(slot, 3 - colour, None, True, False))
+                on_game(slot.finished(3 - colour, None, True, False))
                 continue
             game.play(move, colour)
-            if game.is_over():
+            over = game.is_over()
+            if over or game.move_number >= config.move_cap:
                 score = game.area_score()
-                on_game(finish(slot, _winner(score), score, False, False))
-            elif game.move_number >= config.move_cap:
-                score = game.area_score()
-                on_game(finish(slot, _winner(score), score, False, True))
+                on_game(slot.finished(_winner(score), score, False, not over))
             else:
                 still.append(slot)
         active = still
@@ -227,41 +253,26 @@ def selfplay_games(
             _search_config(config, int(rng.integers(1 << 31))),
         )
         no_resign = bool(rng.random() < config.no_resign_fraction)
-        game = Game(config.board_size, rules)
-        return _Slot(index, game, {BLACK: search, WHITE: search}, rng, no_resign, time.time())
-
-    def budget(slot: _Slot) -> tuple[int, bool]:
-        full = bool(slot.rng.random() < config.full_fraction)
-        return (config.full_visits if full else config.cheap_visits), full
-
-    def choice(slot: _Slot) -> MoveChoice:
-        return MoveChoice(
+        choice = MoveChoice(
             temperature_moves=config.temperature_moves,
             lcb=False,
-            resign_threshold=-1.0 if slot.no_resign else threshold,
+            resign_threshold=-1.0 if no_resign else threshold,
             resign_min_move=config.resign_min_move,
         )
-
-    def finish(
-        slot: _Slot, winner: int, score: float | None, resigned: bool, capped: bool
-    ) -> FinishedGame:
-        final = not resigned and not capped
-        return FinishedGame(
-            index=slot.index,
-            game=slot.game,
-            winner=winner,
-            score=score,
-            resigned=resigned,
-            capped=capped,
-            samples=_samples(slot, winner, final, score),
-            no_resign=slot.no_resign,
-            lowest_value=dict(slot.lowest),
-            full_moves=len(slot.movers),
-            seconds=time.time() - slot.start,
-            names=(name, name),
+        return _Slot(
+            index,
+            Game(config.board_size, rules),
+            {BLACK: search, WHITE: search},
+            rng,
+            choice,
+            (name, name),
+            config.cheap_visits,
+            config.full_visits,
+            config.full_fraction,
+            no_resign,
         )
 
-    play_games(indices, make_slot, budget, choice, finish, config, on_game)
+    play_games(indices, make_slot, config, on_game)
 
 
 def arena_games(
@@ -277,42 +288,27 @@ def arena_games(
     """Games between two evaluators: game i gives Black to evaluators[i % 2]. `names` name
     the two players in the records."""
     rules = Rules(komi=config.komi)
+    choice = MoveChoice(
+        temperature_moves=temperature_moves,
+        resign_threshold=-0.95,
+        resign_min_move=config.resign_min_move,
+    )
 
     def make_slot(index: int) -> _Slot:
-        rng = _rng(seed, index)
         first = index % 2
         black = Search(evaluators[first], config.board_size, _search_config(config, index))
         white = Search(evaluators[1 - first], config.board_size, _search_config(config, index))
-        game = Game(config.board_size, rules)
-        return _Slot(index, game, {BLACK: black, WHITE: white}, rng, False, time.time())
-
-    def budget(slot: _Slot) -> tuple[int, bool]:
-        return visits, False
-
-    def choice(slot: _Slot) -> MoveChoice:
-        return MoveChoice(
-            temperature_moves=temperature_moves,
-            resign_threshold=-0.95,
-            resign_min_move=config.resign_min_move,
+        return _Slot(
+            index,
+            Game(config.board_size, rules),
+            {BLACK: black, WHITE: white},
+            _rng(seed, index),
+            choice,
+            (names[first], names[1 - first]),
+            visits,
         )
 
-    def finish(
-        slot: _Slot, winner: int, score: float | None, resigned: bool, capped: bool
-    ) -> FinishedGame:
-        first = slot.index % 2
-        return FinishedGame(
-            index=slot.index,
-            game=slot.game,
-            winner=winner,
-            score=score,
-            resigned=resigned,
-            capped=capped,
-            samples=None,
-            seconds=time.time() - slot.start,
-            names=(names[first], names[1 - first]),
-        )
-
-    play_games(indices, make_slot, budget, choice, finish, config, on_game)
+    play_games(indices, make_slot, config, on_game)
 
 
 def resign_threshold_for(

@@ -47,6 +47,7 @@ from go_engine.rules import Rules
 from go_engine.state import BLACK, WHITE
 from training.checkpoint import load_checkpoint, save_checkpoint
 from training.nets import PolicyValueNet
+from training.network_evaluator import usable_cores
 from training.networks import shipped_network
 from training.torch_evaluator import select_device
 
@@ -242,8 +243,7 @@ def train_rl_policy(config: RLPolicyConfig, log=print) -> dict[str, Any]:
     (run / "pool").mkdir(exist_ok=True)
     atomic_write(run / "config.json", json.dumps(asdict(config), indent=1))
     device = select_device(config.device)
-    if hasattr(os, "sched_getaffinity"):
-        torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
+    torch.set_num_threads(usable_cores())
     latest = run / "checkpoints" / "latest.safetensors"
     first = run / "pool" / "iter-00000.safetensors"
     if not first.exists():

@@ -34,6 +34,7 @@ from torch.nn import functional
 from go_engine.samples import Samples
 from training.checkpoint import load_checkpoint, save_checkpoint
 from training.nets import NetConfig, PolicyValueNet
+from training.network_evaluator import usable_cores
 from training.networks import shipped_network
 from training.sl_data import symmetry_tables
 from training.torch_evaluator import select_device
@@ -231,9 +232,8 @@ def train_generation(
     from tqdm import tqdm
 
     run = Path(run)
-    if hasattr(os, "sched_getaffinity"):
-        # torch's default is one thread per core of the machine, even on a pinned process
-        torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
+    # torch's default is one thread per core of the machine, even on a pinned process
+    torch.set_num_threads(usable_cores())
     ckdir = run / "checkpoints"
     latest = ckdir / LATEST
     candidate = ckdir / f"gen-{generation + 1:04d}.safetensors"
