@@ -12,30 +12,24 @@ through `gtp.match` (its own resumable folder) and returns its summary.
 
 from __future__ import annotations
 
-import math
 import os
 import shlex
 import sys
 from pathlib import Path
 from typing import Any
 
-from gtp.match import MatchConfig, gnugo_player_command, run_match, summarize
+from gtp.match import MatchConfig, elo_difference, gnugo_player_command, run_match, summarize
 from selfplay.config import SelfPlayConfig, leaf_evaluator
 from selfplay.games import FinishedGame, arena_games
 from selfplay.worker import finished_indices, read_summaries, write_game
-from training.network_evaluator import usable_cores
 
 ELO_CLIP = 0.02  # scores are clipped to [clip, 1 - clip] before the logistic inversion
 
 
-def elo_difference(score: float, clip: float = ELO_CLIP) -> float:
-    """Elo difference that gives an expected score `score` (clipped to stay finite)."""
-    s = min(max(score, clip), 1.0 - clip)
-    return 400.0 * math.log10(s / (1.0 - s))
-
-
-def elo_after(best_elo: float, score: float) -> float:
-    return best_elo + elo_difference(score)
+def elo_after(best_elo: float, score: float, clip: float = ELO_CLIP) -> float:
+    """The candidate's rating from the best network's and its score against it (the score
+    clipped so that a sweep stays finite)."""
+    return best_elo + elo_difference(min(max(score, clip), 1.0 - clip))
 
 
 def arena(
@@ -51,6 +45,8 @@ def arena(
 ) -> dict[str, Any]:
     """Play (or finish) the candidate-vs-best games in `folder`; returns wins, losses, draws
     and the candidate's score over every finished game."""
+    from tqdm import tqdm
+
     from training.network_evaluator import load_evaluator
 
     folder = Path(folder)
@@ -58,18 +54,11 @@ def arena(
     todo = [i for i in range(games) if i not in done]
     if todo:
         size = config.board_size
-        threads = usable_cores()
-        cand = leaf_evaluator(
-            load_evaluator(candidate, device=device, threads=threads, expect_board_size=size),
-            config,
-        )
-        base = leaf_evaluator(
-            load_evaluator(best, device=device, threads=threads, expect_board_size=size),
-            config,
+        cand, base = (
+            leaf_evaluator(load_evaluator(m, device=device, expect_board_size=size), config)
+            for m in (candidate, best)
         )
         names = ("candidate", "best")
-        from tqdm import tqdm
-
         bar = tqdm(total=games, initial=len(done), desc="evaluate", unit="game", leave=False)
 
         def on_game(game: FinishedGame) -> None:

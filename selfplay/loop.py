@@ -46,6 +46,7 @@ from go_engine.samples import Samples, concatenate, read_shard, write_shard
 from selfplay.config import RunConfig, load_config, read_toml, to_toml
 from selfplay.evaluation import arena, elo_after, gnugo_match
 from selfplay.games import resign_threshold_for
+from selfplay.plots import read_csv
 from selfplay.worker import SUMMARY_DIR, make_tasks, read_summaries, run_local, run_ray
 
 PHASES = ("selfplay", "train", "evaluate", "gnugo")
@@ -219,7 +220,7 @@ class Loop:
                 run_local(tasks, bar.update)
             bar.close()
             self._merge(folder, shard)
-        # killed between the merge and the clean-up: the pieces are in the shard already
+        # the pieces are in the shard (also when a kill came between the merge and this)
         shutil.rmtree(folder / "samples", ignore_errors=True)
         summaries = read_summaries(folder)
         seconds = time.time() - start
@@ -250,14 +251,14 @@ class Loop:
         )
 
     def _merge(self, folder: Path, shard: Path) -> None:
-        """Gather the generation's per-game samples into one shard, then drop the pieces."""
+        """Gather the generation's finished games' samples into one shard (the caller drops
+        the pieces)."""
         pieces = sorted((folder / "samples").glob("g*.npz"))
         done = {int(s["index"]) for s in read_summaries(folder)}
         parts = [read_shard(p) for p in pieces if int(p.stem[1:]) in done]
         merged = concatenate(parts, self.config.selfplay.board_size)
         shard.parent.mkdir(parents=True, exist_ok=True)
         write_shard(shard, merged)
-        shutil.rmtree(folder / "samples", ignore_errors=True)
 
     def _phase_train(self) -> None:
         from training.rl_train import train_generation
@@ -353,7 +354,7 @@ class Loop:
         if (g + 1) % loop.gnugo_every == 0:
             checks.append((g + 1, self.state.best))
         # a best network that has been measured already (no promotion since) is not again
-        measured = {r["network"] for r in _read_csv(self.run / "gnugo.csv") if r.get("network")}
+        measured = {r["network"] for r in read_csv(self.run / "gnugo.csv") if r.get("network")}
         checks = [(at, net) for at, net in checks if at == 0 or gen_name(net) not in measured]
         rows = []
         for at, network in checks:
@@ -445,17 +446,10 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     atomic_write(path, buf.getvalue())
 
 
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    if not path.exists():
-        return []
-    with path.open(newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
 def _replace_csv(path: Path, rows: list[dict[str, Any]], key: tuple[str, ...]) -> None:
     """Add `rows` to the CSV at `path`, replacing earlier rows with the same key (a check
     that was interrupted and run again)."""
-    old: list[dict[str, Any]] = _read_csv(path)
+    old: list[dict[str, Any]] = read_csv(path)
     new_keys = {tuple(str(r[k]) for k in key) for r in rows}
     kept = [r for r in old if tuple(str(r[k]) for k in key) not in new_keys]
     _write_csv(path, kept + rows)

@@ -8,7 +8,8 @@ import os
 from pathlib import Path
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
+def read_csv(path: Path) -> list[dict[str, str]]:
+    """The rows of a run's CSV file ([] when it does not exist yet)."""
     if not path.exists():
         return []
     with path.open(newline="", encoding="utf-8") as f:
@@ -41,7 +42,7 @@ def draw_all(run: str | os.PathLike) -> list[Path]:
         plt.close(fig)
         written.append(path)
 
-    metrics = _rows(run / "metrics.csv")
+    metrics = read_csv(run / "metrics.csv")
     if metrics:
         fig, ax = plt.subplots(figsize=(7, 4))
         steps = [_num(r, "step") for r in metrics]
@@ -53,7 +54,7 @@ def draw_all(run: str | os.PathLike) -> list[Path]:
         ax.legend()
         save(fig, "loss.png")
 
-    gens = _rows(run / "generations.csv")
+    gens = read_csv(run / "generations.csv")
     with_elo = [r for r in gens if _num(r, "elo") is not None]
     if with_elo:
         fig, axes = plt.subplots(1, 2, figsize=(9, 4))
@@ -73,7 +74,7 @@ def draw_all(run: str | os.PathLike) -> list[Path]:
         ax.set_ylabel("self-play games per hour")
         save(fig, "speed.png")
 
-    gnugo = _rows(run / "gnugo.csv")
+    gnugo = read_csv(run / "gnugo.csv")
     if gnugo:
         fig, axes = plt.subplots(1, 2, figsize=(9, 4))
         for level in sorted({r["level"] for r in gnugo}, key=int):

@@ -110,12 +110,14 @@ def playable(game: Game, colour: int) -> np.ndarray:
 
 
 @torch.no_grad()
-def _logits(net: PolicyValueNet, planes: np.ndarray, device: torch.device) -> np.ndarray:
+def policy_logits(net: PolicyValueNet, planes: np.ndarray, device: torch.device) -> np.ndarray:
+    """float32[B, N*N+1]: the net's move logits for a batch of planes."""
     x = torch.from_numpy(planes).to(device)
     return net(x)[0].float().cpu().numpy()
 
 
-def _sample(logits: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> int:
+def sample_move(logits: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> int:
+    """An action drawn from the softmax of `logits` over the moves `mask` allows."""
     z = np.where(mask, logits, -np.inf)
     z = z - z.max()
     p = np.exp(z)
@@ -161,11 +163,11 @@ def play_policy_games(
                 continue
             x = np.empty((len(idx), 17, n, n), np.float32)
             agz_planes_batch([boards[i].state for i in idx], x)
-            logits = _logits(learner if side_is_learner else opponent, x, device)
+            logits = policy_logits(learner if side_is_learner else opponent, x, device)
             for row, i in enumerate(idx):
                 g = boards[i]
                 mask = playable(g, g.to_play)
-                a = _sample(logits[row], mask, rng)
+                a = sample_move(logits[row], mask, rng)
                 if side_is_learner:
                     planes.append(x[row])
                     masks.append(mask)
@@ -229,7 +231,8 @@ def reinforce_step(
     return total, entropy / max(1, m)
 
 
-def _load_net(path: str | os.PathLike, board_size: int, device: torch.device) -> PolicyValueNet:
+def load_agz_net(path: str | os.PathLike, board_size: int, device: torch.device) -> PolicyValueNet:
+    """The network of checkpoint `path`, refused unless it reads AGZ planes of this size."""
     return load_checkpoint(path, device, expect_board_size=board_size, expect_features="agz").net
 
 
@@ -250,7 +253,7 @@ def train_rl_policy(config: RLPolicyConfig, log=print) -> dict[str, Any]:
         source = shipped_network(config.board_size) if config.init == "shipped" else config.init
         if not source:
             raise ValueError(f"no shipped network for {config.board_size}x{config.board_size}")
-        start = _load_net(source, config.board_size, torch.device("cpu"))
+        start = load_agz_net(source, config.board_size, torch.device("cpu"))
         save_checkpoint(first, start, data={"init": str(source)}, info={"iteration": "0"})
     done = 0
     if latest.exists():
@@ -259,7 +262,7 @@ def train_rl_policy(config: RLPolicyConfig, log=print) -> dict[str, Any]:
         optimizer_state = ck.optimizer
         log(f"resuming {run} after iteration {done}")
     else:
-        net, optimizer_state = _load_net(first, config.board_size, device), None
+        net, optimizer_state = load_agz_net(first, config.board_size, device), None
     opt = torch.optim.SGD(net.parameters(), lr=config.lr, momentum=config.momentum)
     if optimizer_state is not None:
         opt.load_state_dict(optimizer_state)
@@ -270,7 +273,7 @@ def train_rl_policy(config: RLPolicyConfig, log=print) -> dict[str, Any]:
         rng = np.random.default_rng([config.seed, done])
         pool = sorted((run / "pool").glob("iter-*.safetensors"))
         opponent_path = pool[int(rng.integers(len(pool)))]
-        opponent = _load_net(opponent_path, config.board_size, device)
+        opponent = load_agz_net(opponent_path, config.board_size, device)
         start = time.perf_counter()
         batch = play_policy_games(
             net,
@@ -327,8 +330,8 @@ def policy_match(
     """Network `a` against network `b`, each move sampled from its policy (no search), colours
     alternating; a's wins and win rate."""
     dev = select_device(device)
-    net_a = _load_net(a, board_size, dev)
-    net_b = _load_net(b, board_size, dev)
+    net_a = load_agz_net(a, board_size, dev)
+    net_b = load_agz_net(b, board_size, dev)
     wins = played = 0
     rng = np.random.default_rng(seed)
     while played < games:

@@ -272,7 +272,7 @@ def train_generation(
         )
 
     bar = tqdm(total=steps, initial=done, desc="train", unit="step", leave=False)
-    last: dict[str, float] = {}
+    last: dict[str, float] = dict(ck.metrics) if done else {}  # the resumed step's figures
     while done < steps:
         rows = rng.integers(0, len(window), min(config.batch_size, len(window)))
         parts = trainer.step(trainer.batch(window, rows, rng))
@@ -291,8 +291,6 @@ def train_generation(
             save(latest, True, done, last)
     bar.close()
     seconds = time.perf_counter() - start
-    if not last and latest.exists():
-        last = dict(load_checkpoint(latest, "cpu").metrics)
     save(candidate, False, steps, last)
     out: dict[str, Any] = {"train_steps": steps, "window": len(window)}
     if trained and seconds > 0:

@@ -41,7 +41,7 @@ from go_engine.samples import Samples, pack_planes
 from go_engine.state import BLACK
 from training.checkpoint import load_checkpoint, save_checkpoint
 from training.nets import PolicyValueNet
-from training.rl_policy import _logits, _sample, playable
+from training.rl_policy import load_agz_net, playable, policy_logits, sample_move
 from training.rl_train import RLTrainer, TrainConfig
 from training.torch_evaluator import select_device
 
@@ -197,14 +197,14 @@ def value_games(
             if who != "random":
                 x = np.empty((len(idx), 17, n, n), np.float32)
                 agz_planes_batch([boards[i].state for i in idx], x)
-                logits = _logits(sl if who == "sl" else rl, x, device)
+                logits = policy_logits(sl if who == "sl" else rl, x, device)
             for row, i in enumerate(idx):
                 g = boards[i]
                 mask = playable(g, g.to_play)
                 if who == "random":
                     a = int(rng.choice(np.flatnonzero(mask)))
                 else:
-                    a = _sample(logits[row], mask, rng)
+                    a = sample_move(logits[row], mask, rng)
                 g.play(a, g.to_play)
                 if who == "random":
                     planes = np.empty((1, 17, n, n), np.float32)
@@ -235,10 +235,6 @@ def value_games(
     )
 
 
-def _net(path: str | os.PathLike, n: int, device: torch.device) -> PolicyValueNet:
-    return load_checkpoint(path, device, expect_board_size=n, expect_features="agz").net
-
-
 def generate(config: ValueConfig, log=print) -> tuple[ValuePositions, ValuePositions]:
     """Make (or complete) the run's data chunks; (training positions, held-out positions)."""
     from tqdm import tqdm
@@ -250,7 +246,7 @@ def generate(config: ValueConfig, log=print) -> tuple[ValuePositions, ValuePosit
     chunks = -(-config.games // config.chunk_games)
     todo = [k for k in range(chunks) if not (run / "data" / f"chunk-{k:04d}.npz").exists()]
     if todo:
-        sl, rl = _net(config.sl, n, device), _net(config.rl, n, device)
+        sl, rl = load_agz_net(config.sl, n, device), load_agz_net(config.rl, n, device)
         bar = tqdm(total=chunks, initial=chunks - len(todo), desc="positions", unit="chunk")
         for k in todo:
             count = min(config.chunk_games, config.games - k * config.chunk_games)
@@ -296,7 +292,7 @@ def train_value(config: ValueConfig, log=print) -> dict[str, Any]:
         ck = load_checkpoint(out, device)
         if int(ck.info.get("steps_done", 0)) >= config.steps:
             return dict(ck.metrics)
-    net = _net(config.rl, config.board_size, device)
+    net = load_agz_net(config.rl, config.board_size, device)
     trainer = RLTrainer(net, TrainConfig(batch_size=config.batch_size, lr=config.lr), device)
     samples = train.as_samples()
     rng = np.random.default_rng(config.seed)
