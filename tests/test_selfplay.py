@@ -418,7 +418,12 @@ def test_loop_killed_with_sigkill_resumes_and_keeps_every_game(tmp_path: Path) -
 
 @pytest.mark.slow
 def test_ray_backend_runs_selfplay_on_a_local_ray_instance(tmp_path: Path) -> None:
-    ray = pytest.importorskip("ray")
+    try:
+        import ray
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            pytest.fail('Ray is required in CI (pip install -e ".[test]" installs it)')
+        pytest.skip("Ray is not installed")
     from selfplay.worker import finished_indices, make_tasks, run_ray
 
     model = tmp_path / "net.safetensors"
