@@ -37,6 +37,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     r = sub.add_parser("rollout", help="rollout moves/s: trained weights, light and random")
     bench_rollout.add_arguments(r)
+    from go_engine_cli import bench_report
+
+    bench_report.add_arguments(sub)
+    for name in ("board", "search", "nn", "rollout"):
+        sub.choices[name].add_argument(
+            "--record",
+            metavar="NAME",
+            help="also store the figures as docs/results/NAME.json for `go-engine bench report`",
+        )
 
 
 def machine() -> dict:
@@ -197,29 +206,37 @@ def print_board(result: dict) -> None:
         )
 
 
-def _emit(result: dict, as_json: bool, printer) -> None:
-    """Print a bench result as JSON or with its table printer."""
-    if as_json:
-        from go_engine_cli.bench_search import to_jsonable
+def _emit(result: dict, as_json: bool, printer, record: str | None = None, what: str = "") -> None:
+    """Print a bench result as JSON or with its table printer (and store it with `record`)."""
+    from go_engine_cli.bench_search import to_jsonable
 
+    if as_json:
         print(json.dumps(to_jsonable(result), indent=2))
     else:
         printer(result)
+    if record:
+        from go_engine_cli.bench_report import record_speed
+
+        record_speed(record, what, to_jsonable(result))
 
 
 def run(args: argparse.Namespace) -> int:
     if args.bench == "board":
-        _emit(run_board(args), args.json, print_board)
+        _emit(run_board(args), args.json, print_board, args.record, "board")
     elif args.bench == "search":
         from go_engine_cli.bench_search import print_search, run_search
 
-        _emit(run_search(args), args.json, print_search)
+        _emit(run_search(args), args.json, print_search, args.record, "search")
     elif args.bench == "nn":
         from go_engine_cli.bench_nn import print_nn, run_nn
 
-        _emit(run_nn(args), args.json, print_nn)
+        _emit(run_nn(args), args.json, print_nn, args.record, "nn")
     elif args.bench == "rollout":
         from go_engine_cli import bench_rollout
 
         return bench_rollout.run(args)
+    else:
+        from go_engine_cli import bench_report
+
+        return bench_report.run(args)
     return 0

@@ -90,6 +90,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     rows = bench(args.sizes, args.repeats, args.seconds, args.policy)
+    if getattr(args, "record", None):
+        from go_engine_cli.bench_report import record_speed
+
+        record_speed(args.record, "rollout", {"rows": rows})
     if args.json:
         print(json.dumps(rows))
         return 0

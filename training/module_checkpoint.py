@@ -73,7 +73,9 @@ def save_module(
     atomic_write(path, st_save(state, metadata={_KEY: json.dumps(document)}))
 
 
-def read_record(path: str | os.PathLike, expect_kind: str | None = None) -> tuple[dict, ModuleRecord]:
+def read_record(
+    path: str | os.PathLike, expect_kind: str | None = None
+) -> tuple[dict, ModuleRecord]:
     """(tensors, record) of a module checkpoint, checked; errors name the file."""
     path = Path(path)
     if not path.is_file():
@@ -108,7 +110,9 @@ def load_into(path: str | os.PathLike, module: torch.nn.Module, state: dict) -> 
     missing = sorted(set(own) - set(state))
     extra = sorted(set(state) - set(own))
     if missing or extra:
-        raise CheckpointError(f"{path}: tensors do not match (missing {missing}, unexpected {extra})")
+        raise CheckpointError(
+            f"{path}: tensors do not match (missing {missing}, unexpected {extra})"
+        )
     for k, v in own.items():
         if tuple(v.shape) != tuple(state[k].shape):
             raise CheckpointError(
