@@ -30,8 +30,8 @@ def add_arguments(sub: argparse._SubParsersAction) -> None:
     )
     d.add_argument(
         "--models",
-        default="linear,boosting,forest,small-net,large-net",
-        help="comma-separated: linear, boosting, forest, small-net, large-net",
+        default="linear,boosting,forest,rollout,small-net,large-net",
+        help="comma-separated: linear, boosting, forest, rollout, small-net, large-net",
     )
     d.add_argument("--run", default=None, help="run folder (default runs/data-scale-N)")
     d.add_argument("--results", default=str(RESULTS_DIR))

@@ -5,8 +5,8 @@ smaller set is not a prefix of a larger one's order but every model sees the sam
 size: `training.baseline_data.limit_positions`) every model is trained from scratch and measured
 on the same held-out positions. Models:
 
-    linear, boosting, forest   the classical models on hand-made move features
-                               (`training.classical.fit_and_score`)
+    linear, boosting, forest,  the classical models on hand-made move features and the
+    rollout                    rollout policy's linear softmax (`training.classical.fit_and_score`)
     small-net, large-net       policy networks trained in memory (`training.net_baseline`),
                                steps proportional to the data (epochs), bounded
 
@@ -27,7 +27,7 @@ from training.baseline_data import DataConfig, Split, load_split
 from training.net_baseline import NetFitConfig, describe, fit_net, score_net
 from training.results_store import RESULTS_DIR, write_result
 
-CLASSICAL = ("linear", "boosting", "forest")
+CLASSICAL = ("linear", "boosting", "forest", "rollout")
 NETS = {
     "small-net": NetFitConfig(arch="resnet", blocks=1, channels=32),
     "large-net": NetFitConfig(arch="resnet", blocks=6, channels=64),
@@ -52,9 +52,9 @@ class ScaleConfig:
 
 def _fit_one(model: str, split: Split, config: ScaleConfig) -> dict[str, float]:
     if model in CLASSICAL:
-        from training.classical import fit_and_score
+        from training.classical import ClassicalConfig, fit_and_score
 
-        return fit_and_score(model, split, seed=config.seed)
+        return fit_and_score(model, split, ClassicalConfig(seed=config.seed))
     if model in NETS:
         fit = replace(
             NETS[model],
@@ -71,9 +71,12 @@ def _fit_one(model: str, split: Split, config: ScaleConfig) -> dict[str, float]:
 def model_label(model: str, board_size: int) -> str:
     if model in NETS:
         return f"{model}: {describe(NETS[model], board_size)}"
-    return {"linear": "linear softmax", "boosting": "gradient boosting", "forest": "random forest"}[
-        model
-    ]
+    return {
+        "linear": "linear softmax (dense features)",
+        "boosting": "gradient boosting",
+        "forest": "random forest",
+        "rollout": "rollout policy (linear softmax, hashed patterns)",
+    }[model]
 
 
 def run_scale(config: ScaleConfig, log: Callable[[str], None] = print) -> tuple[list[dict], Path]:
