@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "train": ("go_engine_cli.train_cmd", "train networks and policies (sl, ...)"),
     "eval": ("go_engine_cli.eval_cmd", "measure trained models on held-out games"),
     "export": ("go_engine_cli.export_cmd", "export a network checkpoint (ONNX)"),
+    "similar": ("go_engine_cli.similar_cmd", "find the positions of a collection most like one"),
 }
 
 

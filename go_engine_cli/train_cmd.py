@@ -12,6 +12,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rl-policy": ("go_engine_cli.train_rl_policy", "AlphaGo's RL policy network (REINFORCE)"),
     "value": ("go_engine_cli.train_value", "AlphaGo's value network from policy self-play"),
     "loop": ("go_engine_cli.train_loop", "self-play reinforcement learning (AlphaGo Zero loop)"),
+    "lstm": ("go_engine_cli.train_lstm", "LSTM next-move model over move sequences (baseline)"),
+    "seq2seq": ("go_engine_cli.train_seq2seq", "encoder-decoder that writes the next k moves"),
+    "autoencoder": ("go_engine_cli.train_autoencoder", "position autoencoder, against PCA"),
+    "gan": ("go_engine_cli.train_gan", "GAN of board positions (generator + discriminator)"),
+    "classical": ("go_engine_cli.train_classical", "linear softmax, gradient boosting, forest"),
 }
 
 
