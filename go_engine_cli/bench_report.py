@@ -35,8 +35,7 @@ def add_arguments(sub: argparse._SubParsersAction) -> None:
     )
     d.add_argument("--run", default=None, help="run folder (default runs/data-scale-N)")
     d.add_argument("--results", default=str(RESULTS_DIR))
-    d.add_argument("--epochs", type=float, default=10.0, help="network passes over the data")
-    d.add_argument("--max-steps", type=int, default=1500, help="network steps at most")
+    d.add_argument("--net-steps", type=int, default=1200, help="training steps of each network")
     d.add_argument("--device", default="auto")
     d.add_argument("--threads", type=int, default=1, help="torch threads")
     d.add_argument("--seed", type=int, default=0)
@@ -52,6 +51,7 @@ def add_arguments(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--lr", type=float, default=0.05)
     a.add_argument("--results", default=str(RESULTS_DIR))
     a.add_argument("--threads", type=int, default=1, help="torch threads")
+    a.add_argument("--device", default="auto", help="auto, cpu, cuda (CUDA: a wall-time budget)")
     a.add_argument("--seed", type=int, default=0)
 
     m = sub.add_parser("record-match", help="store a finished match folder for the report")
@@ -94,14 +94,6 @@ def record_speed(name: str, what: str, result: dict) -> None:
     print(f"stored {path}", file=sys.stderr)
 
 
-def _device(name: str) -> str:
-    import torch
-
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return name
-
-
 def run(args: argparse.Namespace) -> int:
     if args.bench == "report":
         from training.report import build_report
@@ -128,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(max(1, args.threads))
     if args.bench == "data-scale":
         from training.data_scale import ScaleConfig, run_scale
+        from training.torch_evaluator import select_device
 
         config = ScaleConfig(
             sources=args.data,
@@ -136,9 +129,8 @@ def run(args: argparse.Namespace) -> int:
             models=[m.strip() for m in args.models.split(",") if m.strip()],
             run=args.run or f"runs/data-scale-{args.board}",
             results=args.results,
-            epochs=args.epochs,
-            max_steps=args.max_steps,
-            device=_device(args.device),
+            net_steps=args.net_steps,
+            device=str(select_device(args.device)),
             seed=args.seed,
         )
         _, path = run_scale(config, log=lambda s: print(s, flush=True))
@@ -154,7 +146,9 @@ def _arch(args: argparse.Namespace) -> int:
     from training.baseline_data import DataConfig, load_split
     from training.net_baseline import NetFitConfig, describe, fit_net, score_net
     from training.results_store import write_result
+    from training.torch_evaluator import select_device
 
+    device = str(select_device(args.device))
     split = load_split(
         DataConfig(args.data, args.board, max_train_games=args.max_train_games, seed=args.seed)
     )
@@ -168,10 +162,11 @@ def _arch(args: argparse.Namespace) -> int:
             lr=args.lr,
             cpu_seconds=60.0 * args.cpu_minutes,
             max_steps=10**9,
+            device=device,
             seed=args.seed,
         )
         net, info = fit_net(split.train, fit)
-        figures = score_net(net, split.held_out)
+        figures = score_net(net, split.held_out, device)
         metrics = {
             "top1": figures["top1"],
             "top5": figures["top5"],

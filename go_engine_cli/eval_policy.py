@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +28,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-games", type=int, default=0, help="stop after this many games")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument(
+        "--record",
+        metavar="NAME",
+        help="store the figures as docs/results/NAME.json for the report; implies --held-out "
+        "and, without --max-games, the report's held-out games (training.baseline_data)",
+    )
+    parser.add_argument("--label", default=None, help="the model's name in the report")
+    parser.add_argument("--results", default="docs/results", help="folder of result records")
 
 
 def first_board_size(sources: list[str]) -> int | None:
@@ -70,6 +79,12 @@ def run(args: argparse.Namespace) -> int:
     except CheckpointError as e:
         print(f"go-engine eval policy: {e}", file=sys.stderr)
         return 2
+    if args.record:
+        from training.baseline_data import HELD_OUT_GAMES
+
+        args.held_out = True
+        if not args.max_games:
+            args.max_games = HELD_OUT_GAMES.get(ck.net.config.board_size, 0)
 
     def progress(games: int, positions: int) -> None:
         if not args.json:
@@ -88,6 +103,18 @@ def run(args: argparse.Namespace) -> int:
         print(f"go-engine eval policy: {e}", file=sys.stderr)
         return 2
     figures = {"model": str(path), "board_size": ck.net.config.board_size, **figures}
+    if args.record:
+        from training.results_store import write_result
+
+        metrics = {k: v for k, v in figures.items() if isinstance(v, float)}
+        metrics["held_out_positions"] = metrics.pop("positions")
+        if isinstance(ck.data.get("train_games"), int):
+            metrics["train_games"] = float(ck.data["train_games"])
+        c = ck.net.config
+        label = args.label or f"{c.arch} {c.blocks}x{c.channels} ({Path(path).name})"
+        write_result(
+            args.record, "accuracy", label, c.board_size, metrics, args.results, step=ck.step
+        )
     if args.json:
         print(json.dumps(figures, indent=2))
     else:

@@ -59,8 +59,7 @@ def test_data_scale_records_points_and_resumes(archive, tmp_path):
         models=["small-net"],
         run=str(tmp_path / "run"),
         results=str(tmp_path / "results"),
-        epochs=1.0,
-        max_steps=20,
+        net_steps=20,
     )
     points, path = run_scale(config, log=lambda _: None)
     assert [p["size"] for p in points] == [60, 0]

@@ -284,6 +284,22 @@ def test_eval_policy_counts_every_position(tmp_path, archive):
     assert 0 < held["games"] < figures["games"]
 
 
+def test_eval_policy_record_uses_the_report_held_out_positions(tmp_path, archive):
+    from go_engine_cli.main import main
+    from training.baseline_data import held_out_only
+    from training.checkpoint import save_checkpoint
+    from training.results_store import read_results
+
+    net = PolicyValueNet(NetConfig(board_size=9, blocks=1, channels=8)).eval()
+    save_checkpoint(tmp_path / "n.safetensors", net)
+    argv = ["eval", "policy", "--model", str(tmp_path / "n.safetensors"), "--games", str(archive)]
+    argv += ["--record", "tiny-9", "--label", "tiny", "--results", str(tmp_path / "r")]
+    assert main(argv) == 0
+    (record,) = read_results(tmp_path / "r")
+    assert record["model"] == "tiny" and record["kind"] == "accuracy"
+    assert record["metrics"]["held_out_positions"] == len(held_out_only([str(archive)], 9))
+
+
 def test_cli_errors_are_clear(tmp_path, capsys):
     from go_engine_cli import eval_policy
 
