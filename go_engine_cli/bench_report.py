@@ -64,9 +64,13 @@ def add_arguments(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--results", default=str(RESULTS_DIR))
 
 
+_LABEL_KEYS = ("size", "policy", "name", "engine", "device", "precision", "batch")
+
+
 def flatten(value: object, prefix: str = "", out: dict | None = None) -> dict[str, float]:
     """The numeric leaves of a bench result as {"a.b.c": x}; list items are named by their
-    "size"/"policy"/"name"/"batch" fields when they have them, else by position."""
+    "size"/"policy"/"name"/"batch" fields when they have them, else by position. Lists of
+    plain numbers (the single runs behind a median) are left out."""
     out = {} if out is None else out
     if isinstance(value, bool):
         return out
@@ -74,12 +78,16 @@ def flatten(value: object, prefix: str = "", out: dict | None = None) -> dict[st
         out[prefix] = float(value)
     elif isinstance(value, dict):
         for k, v in value.items():
+            if k in _LABEL_KEYS and isinstance(v, (int, float)) and prefix.endswith("]"):
+                continue  # already in the row's name
             flatten(v, f"{prefix}.{k}" if prefix else str(k), out)
     elif isinstance(value, list):
+        if all(isinstance(v, (int, float)) for v in value):
+            return out  # the single runs behind a median: kept in the record's raw result
         for i, v in enumerate(value):
             tag = str(i)
             if isinstance(v, dict):
-                keys = [str(v[k]) for k in ("size", "policy", "name", "batch") if k in v]
+                keys = [str(v[k]) for k in _LABEL_KEYS if k in v]
                 tag = "/".join(keys) or tag
             flatten(v, f"{prefix}[{tag}]", out)
     return out

@@ -117,8 +117,8 @@ def test_report_shows_every_kind_of_record(tmp_path):
 
 
 def test_bench_report_command_and_speed_flattening(tmp_path, capsys):
-    rows = {"rows": [{"size": 9, "policy": "light", "moves_per_s": 5.0}], "ok": True}
-    assert flatten(rows) == {"rows[9/light].size": 9.0, "rows[9/light].moves_per_s": 5.0}
+    rows = {"rows": [{"size": 9, "policy": "light", "moves_per_s": 5.0, "runs": [4, 6]}]}
+    assert flatten({**rows, "ok": True}) == {"rows[9/light].moves_per_s": 5.0}
     results = tmp_path / "r"
     write_result("speed", "speed", "go-engine bench rollout", 0, flatten(rows), results)
     out = tmp_path / "report.md"

@@ -61,11 +61,13 @@ class NetFitConfig:
 
 
 def describe(config: NetFitConfig, board_size: int) -> str:
-    """A model name for the report: 'ResNet 4x48 (209k parameters)'."""
+    """A model name for the report: 'ResNet, 4 blocks x 48 (209k parameters)'."""
     net = PolicyValueNet(config.net_config(board_size))
-    kind = "ResNet" if config.arch == "resnet" else "plain CNN"
-    layers = config.blocks if config.arch == "plain" else f"{config.blocks} blocks"
-    return f"{kind} {layers}x{config.channels} ({count_parameters(net) / 1000:.0f}k parameters)"
+    size = f"{count_parameters(net) / 1000:.0f}k parameters"
+    if config.arch == "plain":
+        return f"plain CNN, {config.blocks} layers x {config.channels} ({size})"
+    blocks = "1 block" if config.blocks == 1 else f"{config.blocks} blocks"
+    return f"ResNet, {blocks} x {config.channels} ({size})"
 
 
 def fit_net(train: Part, config: NetFitConfig) -> tuple[PolicyValueNet, dict[str, float]]:
