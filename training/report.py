@@ -39,7 +39,7 @@ def _num(x: Any, digits: int = 3) -> str:
     if isinstance(x, int) or (isinstance(x, float) and x.is_integer() and abs(x) >= 100):
         return f"{int(x):,}"
     if isinstance(x, float):
-        if abs(x) >= 1000:
+        if abs(x) >= 100:
             return f"{x:,.0f}"
         return f"{x:.{digits}g}" if abs(x) < 1 else f"{x:.{digits}f}".rstrip("0").rstrip(".")
     return str(x)
