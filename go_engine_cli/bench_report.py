@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def _sizes(text: str) -> list[int]:
@@ -50,6 +51,7 @@ def add_arguments(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--batch", type=int, default=128)
     a.add_argument("--lr", type=float, default=0.05)
     a.add_argument("--results", default=str(RESULTS_DIR))
+    a.add_argument("--run", default=None, help="checkpoint folder (default runs/arch-N)")
     a.add_argument("--threads", type=int, default=1, help="torch threads")
     a.add_argument("--device", default="auto", help="auto, cpu, cuda (CUDA: a wall-time budget)")
     a.add_argument("--seed", type=int, default=0)
@@ -152,8 +154,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _arch(args: argparse.Namespace) -> int:
     from training.baseline_data import DataConfig, load_split
+    from training.checkpoint import save_checkpoint
     from training.net_baseline import NetFitConfig, describe, fit_net, score_net
-    from training.results_store import write_result
+    from training.results_store import command_line, write_result
     from training.torch_evaluator import select_device
 
     device = str(select_device(args.device))
@@ -185,7 +188,19 @@ def _arch(args: argparse.Namespace) -> int:
             **info,
         }
         label = describe(fit, n)
-        path = write_result(f"{arch}-{n}", "accuracy", label, n, metrics, args.results)
+        checkpoint = Path(args.run or f"runs/arch-{n}") / f"{arch}-{n}.safetensors"
+        checkpoint.parent.mkdir(parents=True, exist_ok=True)
+        save_checkpoint(
+            checkpoint,
+            net.cpu(),
+            step=int(info["train_steps"]),
+            metrics={k: v for k, v in metrics.items() if isinstance(v, float)},
+            info={"command": command_line(), "model": label},
+            data=split.describe(),
+        )
+        path = write_result(
+            f"{arch}-{n}", "accuracy", label, n, metrics, args.results, checkpoint=str(checkpoint)
+        )
         top1 = 100 * figures["top1"]
         print(f"{label}: top-1 {top1:.1f}%, {info['train_steps']:.0f} steps -> {path}")
     return 0

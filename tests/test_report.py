@@ -116,6 +116,21 @@ def test_report_shows_every_kind_of_record(tmp_path):
     assert (tmp_path / "docs" / "report_strength.png").stat().st_size > 0
 
 
+def test_arch_bench_trains_both_nets_for_the_same_budget(archive, tmp_path):
+    from training.checkpoint import load_checkpoint
+
+    argv = ["bench", "arch", "--data", str(archive), "--board", "9", "--blocks", "1"]
+    argv += ["--channels", "8", "--cpu-minutes", "0.01", "--results", str(tmp_path / "r")]
+    assert main([*argv, "--run", str(tmp_path / "run"), "--device", "cpu"]) == 0
+    records = {r["name"]: r for r in read_results(tmp_path / "r")}
+    assert set(records) == {"resnet-9", "plain-9"}
+    for name, r in records.items():
+        assert r["metrics"]["train_cpu_seconds"] >= 0.6
+        net = load_checkpoint(tmp_path / "run" / f"{name}.safetensors").net
+        assert net.config.arch == name.split("-")[0]
+    assert records["plain-9"]["model"].startswith("plain CNN, 2 layers x 8")
+
+
 def test_bench_report_command_and_speed_flattening(tmp_path, capsys):
     rows = {"rows": [{"size": 9, "policy": "light", "moves_per_s": 5.0, "runs": [4, 6]}]}
     assert flatten({**rows, "ok": True}) == {"rows[9/light].moves_per_s": 5.0}
