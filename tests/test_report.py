@@ -108,8 +108,14 @@ def test_report_shows_every_kind_of_record(tmp_path):
     write_result(
         "ae-9", "autoencoder", "autoencoder", 9, {"ae_mse_d2": 0.1, "pca_mse_d2": 0.2}, results
     )
+    write_result("lin-9-long", "accuracy", "linear, longer", 9, {"top1": 0.26}, results)
+    for stem in ("lin-9", "lin-9-long"):
+        (results / f"{stem}.png").write_bytes(b"png")
     out = build_report(results, tmp_path / "docs" / "report.md")
     text = out.read_text()
+    # Each record shows its own plot only, not that of a record whose name extends its own.
+    assert text.count("](../results/lin-9-long.png)") == 1
+    assert text.count("](../results/lin-9.png)") == 1
     assert text.index("40.2%") < text.index("25.1%")  # sorted by top-1
     assert "| 9x9 | PUCT | GNU Go 3.8 level 10 | 4 | 3 | 75.0% |" in text
     assert "pca_mse_d2" in text and "## Autoencoder against PCA" in text

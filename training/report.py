@@ -14,7 +14,8 @@ Markdown page with these sections, each from the records of one kind:
     GAN            "gan" records: legality and statistics of generated positions
     other figures  every metric of every record, so nothing measured is left out
 
-Plots a record names in its "plots" list are shown where the record is. Nothing is recomputed:
+Plots a record names in its "plots" list (or, without one, `results/NAME*.png`) are shown where
+the record is. Nothing is recomputed:
 the report shows what the records hold, with the command and machine of each.
 """
 
@@ -63,6 +64,18 @@ def _rel(path: str | os.PathLike, out: Path) -> str:
     return os.path.relpath(Path(path), out.parent).replace(os.sep, "/")
 
 
+def _own_plots(record: dict, names: list[str], results: Path) -> list[str]:
+    """results/NAME*.png, but not the plots of a record whose longer name starts the same way
+    (lstm-9-long's plots are not lstm-9's)."""
+    name = record["name"]
+    others = [o for o in names if o != name and o.startswith(name)]
+    return sorted(
+        str(p)
+        for p in results.glob(f"{name}*.png")
+        if not any(p.stem.startswith(o) for o in others)
+    )
+
+
 def _plots(record: dict, results: Path, out: Path) -> list[str]:
     lines = []
     for p in record.get("plots", []):
@@ -93,7 +106,7 @@ def _speed(records: list[dict], results: Path, out: Path) -> list[str]:
     return lines + ["Commands:", ""] + _sources(records) + [""]
 
 
-def _accuracy(records: list[dict]) -> list[str]:
+def _accuracy(records: list[dict], results: Path, out: Path) -> list[str]:
     lines = ["## Move prediction on the shared held-out positions", ""]
     if not records:
         return lines + ["No accuracy records yet.", ""]
@@ -123,6 +136,9 @@ def _accuracy(records: list[dict]) -> list[str]:
         lines += [f"### {n}x{n}", ""]
         header = ["model", "top-1", "top-5", "training positions", "held-out positions", "train s"]
         lines += _table(header, rows) + [""]
+        for r in by_size[n]:
+            lines += _plots(r, results, out)
+        lines.append("")
     return lines + ["Commands:", ""] + _sources(records) + [""]
 
 
@@ -213,6 +229,10 @@ def build_report(results: str | os.PathLike = RESULTS_DIR, out: str | os.PathLik
     """Write the report from the records in `results`; returns its path."""
     results, out = Path(results), Path(out)
     records = read_results(results)
+    names = [r["name"] for r in records]
+    for r in records:
+        if not r.get("plots"):
+            r["plots"] = _own_plots(r, names, results)
     kinds: dict[str, list[dict]] = defaultdict(list)
     for r in records:
         kinds[r["kind"]].append(r)
@@ -224,7 +244,7 @@ def build_report(results: str | os.PathLike = RESULTS_DIR, out: str | os.PathLik
         "",
     ]
     lines += _speed(kinds.pop("speed", []), results, out)
-    lines += _accuracy(kinds.pop("accuracy", []))
+    lines += _accuracy(kinds.pop("accuracy", []), results, out)
     lines += _strength(kinds.pop("strength", []), out)
     lines += _data_scale(kinds.pop("data_scale", []), results, out)
     lines += _family("Autoencoder against PCA", kinds.pop("autoencoder", []), results, out)
