@@ -50,16 +50,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def machine() -> dict:
     """What the figures were measured on."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
     import numba
+
+    from training.results_store import cpu_name
+
+    cpu = cpu_name()
     import numpy
 
     return {

@@ -29,8 +29,6 @@ not a sample, so every sampled move counts exactly once. The figures:
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,26 +40,21 @@ from torch import nn
 
 from go_engine.game import Game
 from go_engine.rules import Rules
-from training.baseline_data import DataConfig, load_split
-from training.module_checkpoint import load_into, read_record, save_module
-from training.results_store import RESULTS_DIR, write_result
+from training.results_store import RESULTS_DIR
 from training.sequence_models import (
     IGNORE,
+    Family,
     FitConfig,
     default_name,
-    finite,
-    fit,
-    jsonable,
-    load_optimizer_state,
+    finish_run,
+    load_model,
     num_moves,
     pad_games,
-    plot_history,
-    split_dev,
     start_token,
     topk_hits,
+    train_run,
     vocab_size,
 )
-from training.torch_evaluator import select_device
 
 KIND = "lstm"
 CHECKPOINT = "lstm.safetensors"
@@ -321,104 +314,23 @@ class LSTMRunConfig:
     progress: bool = True
 
 
+FAMILY = Family(KIND, CHECKPOINT, OPTIMIZER, MoveLSTM, LSTMConfig, loss_on)
+
+
 def load_lstm(path: str | Path, device: str = "cpu") -> tuple[MoveLSTM, dict]:
     """(model, record) from a checkpoint; errors name the file."""
-    state, record = read_record(path, KIND)
-    model = MoveLSTM(LSTMConfig(**record.config))
-    load_into(path, model, state)
-    return model.to(select_device(device)).eval(), dataclasses.asdict(record)
+    return load_model(FAMILY, path, device)
 
 
 def train_lstm(config: LSTMRunConfig, log: Callable[[str], None] = print) -> dict[str, float]:
     """Train, measure on the held-out games, sample, save; returns the result's metrics."""
+    run = train_run(FAMILY, config, log)
     n = config.board_size
-    if config.model.board_size != n:
-        config.model = dataclasses.replace(config.model, board_size=n)
-    torch.manual_seed(config.fit.seed)
-    device = select_device(config.device)
-    split = load_split(
-        DataConfig(
-            config.sources,
-            n,
-            max_train_games=config.max_train_games,
-            held_out_games=config.held_out_games,
-            seed=config.fit.seed,
-        )
-    )
-    log(json.dumps(split.describe()))
-    train, dev = split_dev(split.train.sequences(), config.fit.dev_fraction, config.fit.seed)
-    run = Path(config.run)
-    ckpt = run / CHECKPOINT
-    start_step, optimizer_state = 0, None
-    if config.resume and ckpt.exists():
-        model, record = load_lstm(ckpt, "cpu")
-        if record["config"] != dataclasses.asdict(config.model):
-            log(f"{ckpt}: resuming with the checkpoint's network {record['config']}")
-            config.model = LSTMConfig(**record["config"])
-        start_step = int(record["data"].get("steps", 0))
-        optimizer_state = load_optimizer_state(run / OPTIMIZER)
-        log(f"resuming {ckpt} after {start_step} steps")
-    else:
-        model = MoveLSTM(config.model)
-    model.to(device)
-    optimizer = torch.optim.Adam(
-        model.parameters(), lr=config.fit.lr, weight_decay=config.fit.weight_decay
-    )
-    if optimizer_state is not None:
-        optimizer.load_state_dict(optimizer_state)
-    params = sum(p.numel() for p in model.parameters())
-    log(f"{config.model.name}: {params} parameters on {device}; {len(train)} games, {len(dev)} dev")
-
-    def save(steps: int, opt: torch.optim.Optimizer, metrics: dict | None = None) -> None:
-        data = {"steps": steps, "run": jsonable(config), "split": split.describe()}
-        save_module(ckpt, model, KIND, dataclasses.asdict(config.model), metrics=metrics, data=data)
-        torch.save(opt.state_dict(), run / OPTIMIZER)
-
-    result = fit(
-        model,
-        loss_on,
-        train,
-        dev,
-        config.fit,
-        optimizer=optimizer,
-        start_step=start_step,
-        save=save,
-        log=log,
-        progress=config.progress,
-    )
-    figures = evaluate(model, split.held_out.sequences(), split.held_out.positions.boards)
+    model, held = run.model, run.split.held_out
+    figures = evaluate(model, held.sequences(), held.positions.boards)
     games = sample_games(model.step, n, config.sample) if config.sample.games else []
-    metrics = {
-        **figures,
-        "train_positions": float(sum(len(g) for g in train)),
-        "train_games": float(len(train)),
-        "dev_games": float(len(dev)),
-        "held_out_games": float(split.held_out.games),
-        "train_seconds": result.seconds,
-        "steps": float(result.steps),
-        "parameters": float(params),
-        "dev_loss": result.best_dev_loss,
-        "chance_top1": 1.0 / num_moves(n),
-        **(legality_figures(games) if games else {}),
-    }
-    if games and config.write_samples:
-        write_samples(games, config.write_samples, config.name or default_name(KIND, n))
-    save(result.steps, optimizer, metrics)
-    name = config.name or default_name(KIND, n)
-    results = Path(config.results)
-    path = write_result(
-        name,
-        "accuracy",
-        config.model.name,
-        n,
-        finite(metrics),
-        folder=results,
-        config=jsonable(config),
-        checkpoint=str(ckpt),
-        device=str(device),
-        history=result.history,
-    )
-    if result.history:
-        plot_history(result.history, results / f"{name}.png", f"{config.model.name}, {n}x{n}")
-    log(f"wrote {path}")
-    return metrics
+    if games:
+        figures.update(legality_figures(games))
+        if config.write_samples:
+            write_samples(games, config.write_samples, config.name or default_name(KIND, n))
+    return finish_run(FAMILY, config, run, figures, log)

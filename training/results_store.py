@@ -35,18 +35,21 @@ from go_engine.files import atomic_write
 RESULTS_DIR = Path("docs/results")
 
 
-def machine() -> str:
-    """The CPU model and core count (and the GPU when torch sees one)."""
-    cpu = platform.processor() or platform.machine()
+def cpu_name() -> str:
+    """The CPU's model name (/proc/cpuinfo), else what `platform` knows."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
                 if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
+                    return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    text = f"{cpu}, {os.cpu_count()} cores"
+    return platform.processor() or platform.machine()
+
+
+def machine() -> str:
+    """The CPU model and core count (and the GPU when torch sees one)."""
+    text = f"{cpu_name()}, {os.cpu_count()} cores"
     torch = sys.modules.get("torch")
     if torch is not None and torch.cuda.is_available():
         text += f", {torch.cuda.get_device_name(0)}"

@@ -1,5 +1,6 @@
 """What the two sequence baselines share: the move vocabulary, padded batches, the training
-budget, top-k counting and the data they read.
+budget, top-k counting, the data they read, and one training run (`train_run`: split, model,
+resume, fit; `finish_run`: final checkpoint, result record, loss plot).
 
 Both models (`training.lstm_moves`, an LSTM that predicts the next move, and
 `training.seq2seq_moves`, an encoder-decoder that writes the next k moves) read a game the way a
@@ -342,3 +343,160 @@ def load_optimizer_state(path: Path) -> dict | None:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises several kinds for a damaged file
         raise RuntimeError(f"{path}: not an optimizer state ({e})") from e
+
+
+# ----------------------------------------------------------------------------- one training run
+
+
+@dataclass(frozen=True)
+class Family:
+    """What differs between the two sequence models' runs: names, classes and loss."""
+
+    kind: str  # checkpoint kind and default record prefix
+    checkpoint: str  # file name in the run folder
+    optimizer: str  # Adam's state next to it, for --resume
+    model_class: type
+    config_class: type
+    loss_on: Callable[..., tuple[torch.Tensor, int]]
+
+
+def load_model(family: Family, path: str | Path, device: str = "cpu") -> tuple[Any, dict]:
+    """(model, record) from a checkpoint of `family`; errors name the file."""
+    from training.module_checkpoint import load_into, read_record
+    from training.torch_evaluator import select_device
+
+    state, record = read_record(path, family.kind)
+    model = family.model_class(family.config_class(**record.config))
+    load_into(path, model, state)
+    return model.to(select_device(device)).eval(), dataclasses.asdict(record)
+
+
+@dataclass
+class Run:
+    """A trained sequence model and what its training saw, for the family's measurements."""
+
+    model: Any
+    split: Any  # training.baseline_data.Split
+    train: list[np.ndarray]
+    dev: list[np.ndarray]
+    result: FitResult
+    device: torch.device
+    checkpoint: Path
+    save: Callable[..., None]
+    optimizer: torch.optim.Optimizer
+    parameters: int
+
+
+def train_run(family: Family, config: Any, log: Callable[[str], None] = print) -> Run:
+    """Read the split, build (or resume) the model and fit it; `config` is the family's run
+    config (sources, board_size, model, fit, max_train_games, held_out_games, device, run,
+    resume, progress)."""
+    from training.baseline_data import DataConfig, load_split
+    from training.module_checkpoint import save_module
+    from training.torch_evaluator import select_device
+
+    n = config.board_size
+    if config.model.board_size != n:
+        config.model = dataclasses.replace(config.model, board_size=n)
+    torch.manual_seed(config.fit.seed)
+    device = select_device(config.device)
+    split = load_split(
+        DataConfig(
+            config.sources,
+            n,
+            max_train_games=config.max_train_games,
+            held_out_games=config.held_out_games,
+            seed=config.fit.seed,
+        )
+    )
+    log(json.dumps(split.describe()))
+    train, dev = split_dev(split.train.sequences(), config.fit.dev_fraction, config.fit.seed)
+    run = Path(config.run)
+    ckpt = run / family.checkpoint
+    start_step, optimizer_state = 0, None
+    if config.resume and ckpt.exists():
+        model, record = load_model(family, ckpt, "cpu")
+        if record["config"] != dataclasses.asdict(config.model):
+            log(f"{ckpt}: resuming with the checkpoint's network {record['config']}")
+            config.model = family.config_class(**record["config"])
+        start_step = int(record["data"].get("steps", 0))
+        optimizer_state = load_optimizer_state(run / family.optimizer)
+        log(f"resuming {ckpt} after {start_step} steps")
+    else:
+        model = family.model_class(config.model)
+    model.to(device)
+    optimizer = torch.optim.Adam(
+        model.parameters(), lr=config.fit.lr, weight_decay=config.fit.weight_decay
+    )
+    if optimizer_state is not None:
+        optimizer.load_state_dict(optimizer_state)
+    params = sum(p.numel() for p in model.parameters())
+    log(f"{config.model.name}: {params} parameters on {device}; {len(train)} games, {len(dev)} dev")
+
+    def save(steps: int, opt: torch.optim.Optimizer, metrics: dict | None = None) -> None:
+        data = {"steps": steps, "run": jsonable(config), "split": split.describe()}
+        config_dict = dataclasses.asdict(config.model)
+        save_module(ckpt, model, family.kind, config_dict, metrics=metrics, data=data)
+        torch.save(opt.state_dict(), run / family.optimizer)
+
+    result = fit(
+        model,
+        family.loss_on,
+        train,
+        dev,
+        config.fit,
+        optimizer=optimizer,
+        start_step=start_step,
+        save=save,
+        log=log,
+        progress=config.progress,
+    )
+    return Run(model, split, train, dev, result, device, ckpt, save, optimizer, params)
+
+
+def finish_run(
+    family: Family,
+    config: Any,
+    run: Run,
+    figures: dict[str, float],
+    log: Callable[[str], None] = print,
+    **record: Any,
+) -> dict[str, float]:
+    """Save the final checkpoint with its metrics, write the result record (plus `record`'s
+    extra fields) and the loss plot; returns the metrics."""
+    from training.results_store import write_result
+
+    n = config.board_size
+    metrics = {
+        **figures,
+        "train_positions": float(sum(len(g) for g in run.train)),
+        "train_games": float(len(run.train)),
+        "dev_games": float(len(run.dev)),
+        "held_out_games": float(run.split.held_out.games),
+        "train_seconds": run.result.seconds,
+        "steps": float(run.result.steps),
+        "parameters": float(run.parameters),
+        "dev_loss": run.result.best_dev_loss,
+        "chance_top1": 1.0 / num_moves(n),
+    }
+    run.save(run.result.steps, run.optimizer, metrics)
+    name = config.name or default_name(family.kind, n)
+    results = Path(config.results)
+    path = write_result(
+        name,
+        "accuracy",
+        config.model.name,
+        n,
+        finite(metrics),
+        folder=results,
+        config=jsonable(config),
+        checkpoint=str(run.checkpoint),
+        device=str(run.device),
+        history=run.result.history,
+        **record,
+    )
+    if run.result.history:
+        title = f"{config.model.name}, {n}x{n}"
+        plot_history(run.result.history, results / f"{name}.png", title)
+    log(f"wrote {path}")
+    return metrics
