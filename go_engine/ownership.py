@@ -39,7 +39,7 @@ def _ownership(
     for _ in range(playouts):
         copy_into(work, st)
         work.meta[M_PASSES] = 0  # the game may be over: play the position out regardless
-        simple_rollout(work, rng, max_moves, mode, shapes, -1, moves, cand)
+        simple_rollout(work, rng, max_moves, mode, shapes, -1, moves, cand, 0)
         owner = ownership(work, none)
         for a in range(nn):
             if owner[a] == BLACK:

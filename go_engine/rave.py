@@ -1,8 +1,9 @@
 """Pure Monte Carlo tree search without a network: UCT with RAVE (all-moves-as-first), compiled.
 
 The "rollout" engine: our first real opponent for GNU Go and the baseline for every network
-player. One simulation descends the tree, plays a light rollout (`rollout_policy`) to the end,
-and backs the result up both as ordinary statistics and as AMAF statistics: every child of a
+player. One simulation descends the tree, plays a light rollout (`rollout_policy`) to the end, or
+until one side leads by a share of the board in captures (Fuego's mercy rule, which decides
+it), and backs the result up both as ordinary statistics and as AMAF statistics: every child of a
 node on the path whose move its player made first, at any later point of the simulation,
 counts the result as if it had been played there (Gelly and Silver, 2007).
 
@@ -25,12 +26,14 @@ import numpy as np
 from numba import njit
 
 from go_engine.board import MOVE_OK, _is_eye, _only_liberty_is, _place, copy_into, legality
-from go_engine.jit import HOT, INLINE, JIT
+from go_engine.jit import HOT, INLINE
 from go_engine.playout import final_score
-from go_engine.rollout_policy import _escape_gains, result_for, simple_rollout
+from go_engine.rollout_policy import _escape_gains, mercy_winner, result_for, simple_rollout
 from go_engine.scoring import area_score
 from go_engine.state import (
     EMPTY,
+    M_CAPS_B,
+    M_CAPS_W,
     M_HASH,
     M_HIST_CAP,
     M_KO,
@@ -55,7 +58,8 @@ R_PRIOR_CAPTURE = 6
 R_PRIOR_ESCAPE = 7
 R_PRIOR_SELF_ATARI = 8
 R_PRIOR_PASS = 9
-R_LEN = 10
+R_MERCY = 10  # rollouts stop at this capture lead (0: off; rollout_policy.simple_rollout)
+R_LEN = 11
 
 
 @njit(**HOT)
@@ -181,7 +185,7 @@ def _descend(st: State, a: int, c: int) -> None:
     st.hcolor[m] = c
 
 
-@njit(**JIT)
+@njit(**HOT)
 def simulate(
     tree: Tree,
     root: State,
@@ -207,6 +211,7 @@ def simulate(
     equiv = cfg[R_EQUIV]
     max_moves = int(cfg[R_ROLLOUT_MAX])
     mode = int(cfg[R_ROLLOUT_MODE])
+    mercy = int(cfg[R_MERCY])
     depth_cap = path.shape[0]
     root_color = root.meta[M_TO_PLAY]
     if tree.status[0] == NEW:
@@ -246,8 +251,15 @@ def simulate(
                 last = -1
                 if nm > 0 and seq[nm - 1] < nn:
                     last = work.a2p[seq[nm - 1]]
-                nm += simple_rollout(work, rng, max_moves, mode, weights, last, seq[nm:], cand)
-                v = result_for(final_score(work), color)
+                lead = work.meta[M_CAPS_B] - work.meta[M_CAPS_W]
+                nm += simple_rollout(
+                    work, rng, max_moves, mode, weights, last, seq[nm:], cand, mercy
+                )
+                winner = mercy_winner(work, lead, mercy)
+                if winner == 0:
+                    v = result_for(final_score(work), color)
+                else:
+                    v = 1.0 if winner == color else -1.0
         # Ordinary backup: v is for the player to move at the leaf.
         x = -v
         for j in range(d - 1, -1, -1):

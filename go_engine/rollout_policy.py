@@ -43,6 +43,8 @@ from go_engine.shapes import SHAPE_WORDS, shape_table
 from go_engine.state import (
     BLACK,
     EMPTY,
+    M_CAPS_B,
+    M_CAPS_W,
     M_FAST,
     M_KO,
     M_N,
@@ -51,6 +53,7 @@ from go_engine.state import (
     M_TO_PLAY,
     M_W,
     WALL,
+    WHITE,
     State,
 )
 
@@ -319,7 +322,7 @@ def rollout(
     (the light policy also leaves 3x3 codes in the `size` entries of empty points)."""
     if mode == ROLLOUT_WEIGHTS:  # incremental scores, rollout_features.py
         return weights_rollout(st, rng, max_moves, weights, last, moves, cand, score)
-    return simple_rollout(st, rng, max_moves, mode, weights, last, moves, cand)
+    return simple_rollout(st, rng, max_moves, mode, weights, last, moves, cand, 0)
 
 
 @njit(**HOT)
@@ -332,16 +335,22 @@ def simple_rollout(
     last: int,
     moves: np.ndarray,
     cand: np.ndarray,
+    mercy: int,
 ) -> int:
     """`rollout` for the random and light policies only (any other mode plays random).
 
     The kernels that never take a weights policy (pure MCTS, ownership) call this one: a
     compiled caller carries the code of everything it can reach, and the weights rollout is
-    most of the compile time of the rollout kernels."""
+    most of the compile time of the rollout kernels.
+
+    `mercy` > 0 stops the rollout as soon as one colour has captured `mercy` stones more than
+    the other since it began (Fuego's mercy rule): the game is decided then, and the caller
+    reads the winner from `mercy_winner`. 0 plays every rollout to its end."""
     st.meta[M_FAST] = 1
     nn = st.meta[M_N] * st.meta[M_N]
     cap = min(max_moves, moves.shape[0])
     count = 0
+    lead = st.meta[M_CAPS_B] - st.meta[M_CAPS_W] if mercy > 0 else 0
     if mode == ROLLOUT_LIGHT:
         _light_codes(st)
     while st.meta[M_PASSES] < 2 and count < cap:
@@ -369,7 +378,23 @@ def simple_rollout(
         last = p
         st.meta[M_TO_PLAY] = 3 - c
         count += 1
+        if mercy > 0 and abs(st.meta[M_CAPS_B] - st.meta[M_CAPS_W] - lead) >= mercy:
+            break
     return count
+
+
+@njit(**INLINE)
+def mercy_winner(st: State, lead: int, mercy: int) -> int:
+    """BLACK or WHITE if a `simple_rollout` that began with capture lead `lead` (Black's
+    captures less White's) was stopped by the mercy rule, else 0 (play it out and score)."""
+    if mercy <= 0:
+        return 0
+    gain = st.meta[M_CAPS_B] - st.meta[M_CAPS_W] - lead
+    if gain >= mercy:
+        return BLACK
+    if gain <= -mercy:
+        return WHITE
+    return 0
 
 
 @njit(**HOT)

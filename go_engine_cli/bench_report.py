@@ -55,6 +55,12 @@ def add_arguments(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--threads", type=int, default=1, help="torch threads")
     a.add_argument("--device", default="auto", help="auto, cpu, cuda (CUDA: a wall-time budget)")
     a.add_argument("--seed", type=int, default=0)
+    a.add_argument(
+        "--only",
+        choices=["resnet", "plain"],
+        default=None,
+        help="train one of the two (run the other in a second process, on another core)",
+    )
 
     m = sub.add_parser("record-match", help="store a finished match folder for the report")
     m.add_argument("folder", help="the match's --out folder")
@@ -165,6 +171,8 @@ def _arch(args: argparse.Namespace) -> int:
     )
     n = args.board
     for arch, blocks in (("resnet", args.blocks), ("plain", 2 * args.blocks)):
+        if args.only not in (None, arch):
+            continue
         fit = NetFitConfig(
             arch=arch,
             blocks=blocks,

@@ -38,6 +38,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(AlphaGo's trained rollout policy; the alphago player's default; PUCT players only)",
     )
     parser.add_argument(
+        "--mercy",
+        type=float,
+        default=0.3,
+        help="mcts player: a rollout stops, decided, once one side has captured this share of "
+        "the board more than the other (Fuego's mercy rule; 0: play rollouts out)",
+    )
+    parser.add_argument(
         "--value-model",
         default=None,
         help="alphago player: a value network (default: the policy network's value head)",
@@ -71,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
                 mix=args.mix,
                 value_model=args.value_model,
                 uniform_priors=args.uniform_priors,
+                mercy=args.mercy,
             ),
         )
         engine = GTPEngine(config)

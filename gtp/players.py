@@ -50,6 +50,7 @@ class PlayerConfig:
     mix: float = 0.5  # lambda of the mixed player: the rollouts' share of a leaf's value
     value_model: str | None = None  # alphago player: a separate value network
     uniform_priors: bool = False  # alphago player: equal priors (no policy network)
+    mercy: float = 0.3  # mcts player: rollouts stop at this capture lead, a share of the board
 
     def __post_init__(self) -> None:
         # Checked here, so that `go-engine gtp` refuses bad options at start-up rather than
@@ -62,6 +63,8 @@ class PlayerConfig:
             raise ValueError(f"threads must be at least 1, not {self.threads}")
         if not 0.0 <= self.mix <= 1.0:
             raise ValueError(f"mix must lie in [0, 1], not {self.mix}")
+        if not 0.0 <= self.mercy <= 1.0:
+            raise ValueError(f"mercy must lie in [0, 1], not {self.mercy}")
         if self.rollout not in ROLLOUT_MODES:
             raise ValueError(
                 f"rollout must be one of {sorted(ROLLOUT_MODES)}, not {self.rollout!r}"
@@ -224,7 +227,12 @@ class MCTSPlayer(SearchPlayer):
         n = int(state.meta[M_N])
         if n not in self.engines:
             seed = self.config.seed if self.config.seed is not None else 0
-            cfg = MCTSConfig(threads=self.config.threads, rollout=self.config.rollout, seed=seed)
+            cfg = MCTSConfig(
+                threads=self.config.threads,
+                rollout=self.config.rollout,
+                mercy=self.config.mercy,
+                seed=seed,
+            )
             self.engines[n] = MCTS(n, cfg)
         return self.engines[n].run(state, visits=visits, seconds=seconds)
 

@@ -135,6 +135,11 @@ def test_arch_bench_trains_both_nets_for_the_same_budget(archive, tmp_path):
         net = load_checkpoint(tmp_path / "run" / f"{name}.safetensors").net
         assert net.config.arch == name.split("-")[0]
     assert records["plain-9"]["model"].startswith("plain CNN, 2 layers x 8")
+    # --only trains just one of the two (the other can run on another core)
+    only = tmp_path / "only"
+    argv = [*argv[:-2], "--results", str(only), "--run", str(only), "--device", "cpu"]
+    assert main([*argv, "--only", "plain"]) == 0
+    assert [r["name"] for r in read_results(only)] == ["plain-9"]
 
 
 def test_bench_report_command_and_speed_flattening(tmp_path, capsys):

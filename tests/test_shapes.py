@@ -223,3 +223,42 @@ def test_code_verdict_agrees_with_the_light_candidate_test() -> None:
                     settled += 1
                     assert _light_ok(st, p, c) == (verdict == 1)
     assert settled > 0
+
+
+def test_mercy_rule_stops_a_rollout_at_the_first_capture_lead_of_that_size() -> None:
+    from go_engine.board import play_fast
+    from go_engine.rollout_policy import ROLLOUT_RANDOM, mercy_winner, simple_rollout
+    from go_engine.state import BLACK, M_CAPS_B, M_CAPS_W, WHITE
+
+    shapes = shape_table()
+    cand = np.zeros(81, np.int32)
+    mercy = 10
+    stopped = played_out = 0
+    for mode in (ROLLOUT_LIGHT, ROLLOUT_RANDOM):
+        for seed in range(30):
+            full, cut = new_state(9), new_state(9)
+            fm, cm = np.zeros(300, np.int32), np.zeros(300, np.int32)
+            nf = simple_rollout(full, make_rng(seed), 300, mode, shapes, -1, fm, cand, 0)
+            nc = simple_rollout(cut, make_rng(seed), 300, mode, shapes, -1, cm, cand, mercy)
+            assert full.meta[M_PASSES] >= 2  # without the rule: played to the end
+            assert mercy_winner(full, 0, 0) == 0
+            # Same draws until the rule stops it: the cut rollout is a prefix of the full one.
+            assert cm[:nc].tolist() == fm[:nc].tolist()
+            # Replay the full rollout: the first move after which one side leads by `mercy`
+            # captures is where the cut one stopped, and that side is the winner it names.
+            replay = new_state(9)
+            first, leader = nf, 0
+            for i in range(nf):
+                assert play_fast(replay, int(fm[i]), int(replay.meta[M_TO_PLAY])) >= 0
+                gain = int(replay.meta[M_CAPS_B] - replay.meta[M_CAPS_W])
+                if abs(gain) >= mercy:
+                    first, leader = i + 1, BLACK if gain > 0 else WHITE
+                    break
+            assert nc == first
+            assert mercy_winner(cut, 0, mercy) == leader
+            if leader:
+                stopped += 1
+            else:
+                played_out += 1
+                assert cut.meta[M_PASSES] >= 2
+    assert stopped > 0 and played_out > 0
