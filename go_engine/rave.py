@@ -1,11 +1,11 @@
 """Pure Monte Carlo tree search without a network: UCT with RAVE (all-moves-as-first), compiled.
 
 The "rollout" engine: our first real opponent for GNU Go and the baseline for every network
-player. One simulation descends the tree, plays a light rollout (`rollout_policy`) to the end, or
-until one side leads by a share of the board in captures (Fuego's mercy rule, which decides
-it), and backs the result up both as ordinary statistics and as AMAF statistics: every child of a
-node on the path whose move its player made first, at any later point of the simulation,
-counts the result as if it had been played there (Gelly and Silver, 2007).
+player. One simulation descends the tree, plays a light rollout (`rollout_policy`) to the end
+(or until one side leads by a share of the board in captures: a mercy rule, as in Fuego, which
+decides it), and backs the result up both as ordinary statistics and as AMAF statistics: every
+child of a node on the path whose move its player made first, at any later point of the
+simulation, counts the result as if it had been played there (Gelly and Silver, 2007).
 
 A child's score blends its own mean Q with its AMAF mean Q~:
 

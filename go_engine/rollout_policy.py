@@ -344,8 +344,9 @@ def simple_rollout(
     most of the compile time of the rollout kernels.
 
     `mercy` > 0 stops the rollout as soon as one colour has captured `mercy` stones more than
-    the other since it began (Fuego's mercy rule): the game is decided then, and the caller
-    reads the winner from `mercy_winner`. 0 plays every rollout to its end."""
+    the other since it began (a mercy rule; Fuego's counts stones on the board): the game is
+    decided then, and the caller reads the winner from `mercy_winner`. 0 plays every rollout
+    to its end."""
     st.meta[M_FAST] = 1
     nn = st.meta[M_N] * st.meta[M_N]
     cap = min(max_moves, moves.shape[0])

@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=0.3,
         help="mcts player: a rollout stops, decided, once one side has captured this share of "
-        "the board more than the other (Fuego's mercy rule; 0: play rollouts out)",
+        "the board more than the other (a mercy rule, as in Fuego; 0: play rollouts out)",
     )
     parser.add_argument(
         "--value-model",
