@@ -4,6 +4,10 @@ Plays rollouts from the empty board on one core with the trained weights policy 
 19x19 weights unless `--policy`), the light and the random policy, in the same run: each
 repeat plays rollouts for about `--seconds` after compilation, and the figure is the median of
 `--repeats` repeats, per board size.
+
+`--mercy-check N` instead measures what the pure MCTS engine's mercy rule does to N light
+rollouts from the empty board: how many it stops, the share of moves it saves, and how often
+the winner it names is the winner of the same rollout played out (same random draws).
 """
 
 from __future__ import annotations
@@ -80,15 +84,94 @@ def bench(
     return rows
 
 
+def mercy_check(size: int, rollouts: int, shares: list[float], seed: int = 1) -> list[dict]:
+    """For each share of the board: the mercy rule's effect on `rollouts` light rollouts from
+    the empty board, each played once to the end and once under the rule with the same draws
+    (the cut rollout is a prefix of the full one)."""
+    from go_engine.board import copy_into, copy_state
+    from go_engine.playout import default_max_moves, final_score
+    from go_engine.rng import make_rng
+    from go_engine.rollout_policy import ROLLOUT_LIGHT, mercy_winner, simple_rollout
+    from go_engine.shapes import shape_table
+    from go_engine.state import BLACK, new_state
+
+    root = new_state(size)
+    work = copy_state(root)
+    cap = default_max_moves(size)
+    moves = np.zeros(cap, np.int32)
+    cand = np.zeros(size * size, np.int32)
+    shapes = shape_table()
+    full = []  # (moves, Black won) of each played-out rollout
+    for i in range(rollouts):
+        copy_into(work, root)
+        n = simple_rollout(work, make_rng(seed + i), cap, ROLLOUT_LIGHT, shapes, -1, moves, cand, 0)
+        full.append((n, final_score(work) > 0))
+    total = sum(n for n, _ in full)
+    rows = []
+    for share in shares:
+        mercy = round(share * size * size)
+        stopped = agree = saved = 0
+        for i, (n, black_won) in enumerate(full):
+            copy_into(work, root)
+            k = simple_rollout(
+                work, make_rng(seed + i), cap, ROLLOUT_LIGHT, shapes, -1, moves, cand, mercy
+            )
+            winner = mercy_winner(work, 0, mercy)
+            if winner != 0:
+                stopped += 1
+                saved += n - k
+                agree += int((winner == BLACK) == black_won)
+        rows.append(
+            {
+                "size": size,
+                "share": share,
+                "captures": mercy,
+                "rollouts": rollouts,
+                "stopped": stopped / rollouts,
+                "moves_saved": saved / max(total, 1),
+                "winner_agrees": agree / stopped if stopped else None,
+            }
+        )
+    return rows
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[9, 19])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=1.0, help="per repeat and policy")
     parser.add_argument("--policy", default=None, metavar="FILE.npz", help="default: shipped")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--mercy-check",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead: the mercy rule's effect on N light rollouts per size",
+    )
+    parser.add_argument(
+        "--shares",
+        type=float,
+        nargs="+",
+        default=[0.12, 0.25, 0.3],
+        help="mercy thresholds to check, as shares of the board",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.mercy_check > 0:
+        rows = [r for n in args.sizes for r in mercy_check(n, args.mercy_check, args.shares)]
+        if args.json:
+            print(json.dumps(rows))
+            return 0
+        print(f"mercy rule on {args.mercy_check} light rollouts from the empty board")
+        for r in rows:
+            agrees = "-" if r["winner_agrees"] is None else f"{100 * r['winner_agrees']:.2f}%"
+            print(
+                f"{r['size']:>2}x{r['size']:<2} share {r['share']:.2f} ({r['captures']} captures):"
+                f" stops {100 * r['stopped']:.1f}% of rollouts, saves"
+                f" {100 * r['moves_saved']:.1f}% of moves, winner agrees {agrees}"
+            )
+        return 0
     rows = bench(args.sizes, args.repeats, args.seconds, args.policy)
     if getattr(args, "record", None):
         from go_engine_cli.bench_report import record_speed

@@ -33,6 +33,9 @@ def add_arguments(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--no-network", action="store_true", help="skip the network rows")
     s.add_argument("--no-reference", action="store_true", help="skip OpenSpiel's MCTS")
     s.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    s.add_argument(
+        "--mercy", type=float, default=0.3, help="pure MCTS: the rollouts' mercy rule (0: off)"
+    )
 
 
 def _median_rate(run, repeats: int) -> tuple[float, list[float]]:
@@ -66,11 +69,14 @@ def bench_tree(size: int, repeats: int) -> dict:
     }
 
 
-def bench_mcts(size: int, repeats: int, seconds: float, threads: int, rollout: str) -> dict:
+def bench_mcts(
+    size: int, repeats: int, seconds: float, threads: int, rollout: str, mercy: float = 0.3
+) -> dict:
     from go_engine.mcts import MCTS, MCTSConfig
     from go_engine.state import new_state
 
-    engine = MCTS(size, MCTSConfig(threads=threads, rollout=rollout, reuse_tree=False))
+    config = MCTSConfig(threads=threads, rollout=rollout, reuse_tree=False, mercy=mercy)
+    engine = MCTS(size, config)
     st = new_state(size)
     engine.run(st, visits=200)
 
@@ -83,6 +89,7 @@ def bench_mcts(size: int, repeats: int, seconds: float, threads: int, rollout: s
     return {
         "threads": threads,
         "rollout": rollout,
+        "mercy": mercy,
         "sims_per_s": rate,
         "runs": runs,
         "bytes_per_node": engine.bytes_per_node,
@@ -161,15 +168,15 @@ def run_search(args: argparse.Namespace) -> dict:
     for size in sizes:
         row: dict = {"size": size}
         row["tree"] = bench_tree(size, args.repeats)
-        row["mcts"] = bench_mcts(size, args.repeats, args.seconds, 1, "light")
-        row["mcts_random"] = bench_mcts(size, args.repeats, args.seconds, 1, "random")
+        row["mcts"] = bench_mcts(size, args.repeats, args.seconds, 1, "light", args.mercy)
+        row["mcts_random"] = bench_mcts(size, args.repeats, args.seconds, 1, "random", args.mercy)
         scaling = []
         t = 1
         while t <= top:
-            scaling.append(bench_mcts(size, args.repeats, args.seconds, t, "light"))
+            scaling.append(bench_mcts(size, args.repeats, args.seconds, t, "light", args.mercy))
             t *= 2
         if scaling[-1]["threads"] != top:
-            scaling.append(bench_mcts(size, args.repeats, args.seconds, top, "light"))
+            scaling.append(bench_mcts(size, args.repeats, args.seconds, top, "light", args.mercy))
         base = scaling[0]["sims_per_s"]
         row["mcts_scaling"] = [
             {

@@ -20,12 +20,14 @@ def test_bench_search_reports_every_row(capsys) -> None:
         no_network=True,
         no_reference=True,
         json=False,
+        mercy=0.3,
     )
     result = to_jsonable(run_search(args))
     row = result["sizes"][0]
     assert row["tree"]["visits_per_s"] > 0
     assert row["tree"]["bytes_per_node"] == 47
     assert row["mcts"]["sims_per_s"] > 0 and row["mcts_random"]["rollout"] == "random"
+    assert row["mcts"]["mercy"] == 0.3
     assert [s["threads"] for s in row["mcts_scaling"]] == [1, 2]
     assert row["puct_rollout"]["visits_per_s"] > 0
     print_search(result)
@@ -37,3 +39,17 @@ def test_bench_network_compares_with_the_raw_rate() -> None:
     assert row["search_visits_per_s"] > 0 and row["raw_positions_per_s"] > 0
     assert row["ratio"] == row["search_visits_per_s"] / row["raw_positions_per_s"]
     assert row["device"].split(":")[0] in ("cpu", "cuda")
+
+
+def test_mercy_check_counts_what_the_rule_stops() -> None:
+    from go_engine_cli.bench_rollout import mercy_check
+
+    off, tiny, usual = mercy_check(9, 60, [0.0, 0.013, 0.3])
+    # Share 0 is the rule switched off: nothing stopped, nothing saved.
+    assert off["captures"] == 0 and off["stopped"] == 0 and off["moves_saved"] == 0
+    assert off["winner_agrees"] is None
+    # A lead of one capture stops nearly every rollout and saves more than a lead of 24.
+    assert tiny["captures"] == 1 and tiny["stopped"] > 0.8
+    assert tiny["moves_saved"] > usual["moves_saved"] >= 0
+    assert usual["stopped"] < tiny["stopped"]
+    assert 0.0 <= tiny["winner_agrees"] <= 1.0
