@@ -55,8 +55,9 @@ class MCTSConfig:
     rollout_max_moves: int = 0  # 0: 3*N*N + 20
     # A mercy rule: a rollout stops, decided, once one side has captured this share of the
     # board more than the other (0: play every rollout out). Fuego's stops at a stone
-    # difference of 30% of the points. At 0.3 a 9x9 light rollout from the empty board is 9%
-    # shorter and names the winner of the played-out game 99.99% of the time.
+    # difference of 30% of the points. At 0.3 light rollouts from the empty 9x9 board are 9.5%
+    # shorter and name the winner of the played-out game 99.96% of the time
+    # (`go-engine bench rollout --mercy-check`).
     mercy: float = 0.3
     reuse_tree: bool = True
     seed: int = 0
