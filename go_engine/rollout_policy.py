@@ -379,7 +379,7 @@ def simple_rollout(
         last = p
         st.meta[M_TO_PLAY] = 3 - c
         count += 1
-        if mercy > 0 and abs(st.meta[M_CAPS_B] - st.meta[M_CAPS_W] - lead) >= mercy:
+        if mercy_winner(st, lead, mercy) != 0:
             break
     return count
 

@@ -70,7 +70,7 @@ def bench_tree(size: int, repeats: int) -> dict:
 
 
 def bench_mcts(
-    size: int, repeats: int, seconds: float, threads: int, rollout: str, mercy: float = 0.3
+    size: int, repeats: int, seconds: float, threads: int, rollout: str, mercy: float
 ) -> dict:
     from go_engine.mcts import MCTS, MCTSConfig
     from go_engine.state import new_state
