@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from go_engine.coords import gtp_to_action
@@ -84,6 +85,33 @@ def test_reinforce_moves_probability_towards_won_games_and_away_from_lost_ones()
     assert after > before
     before, after = prob_after(-1.0)
     assert after < before
+
+
+def test_reinforce_differentiates_the_policy_that_played() -> None:
+    """The loss is computed with batch norm's running statistics (the eval-mode network that
+    chose the moves) and a step leaves those statistics alone: with a learning rate of 0 the
+    network answers exactly as before."""
+    net = tiny(4)
+    rng = np.random.default_rng(1)
+    net.train()
+    with torch.no_grad():  # running statistics unlike the defaults, as after SL training
+        for _ in range(5):
+            net(torch.from_numpy((rng.random((16, 17, N, N)) < 0.5).astype(np.float32)) * 3)
+    net.eval()
+    planes = (rng.random((6, 17, N, N)) < 0.3).astype(np.float32)
+    masks = np.ones((6, N * N + 1), bool)
+    actions = rng.integers(0, N * N, 6)
+    rewards = np.array([1, 1, -1, -1, 1, -1], np.float32)
+    x = torch.from_numpy(planes)
+    with torch.no_grad():
+        before = net(x)[0]
+    logp = torch.log_softmax(before, 1)[torch.arange(6), torch.from_numpy(actions)]
+    expected = -(torch.from_numpy(rewards) * logp).sum().item() / 3
+    opt = torch.optim.SGD(net.parameters(), lr=0.0)
+    loss, _ = reinforce_step(net, opt, PolicyGames(planes, masks, actions, rewards, 0, 3, 6), CPU)
+    assert loss == pytest.approx(expected, rel=1e-5)
+    with torch.no_grad():
+        assert torch.equal(net(x)[0], before)
 
 
 def test_training_fills_the_pool_and_resumes(tmp_path: Path) -> None:

@@ -204,8 +204,15 @@ def reinforce_step(
     """One policy-gradient step on the learner's moves of `batch` (see the module docstring),
     with (z - baseline) in place of z and the gradient's norm clipped to `max_grad_norm` (0:
     no clipping); returns (loss, mean entropy of the learner's move distributions). Illegal
-    moves are masked out of the softmax, as in play."""
-    net.train()
+    moves are masked out of the softmax, as in play.
+
+    The net stays in eval mode: batch norm uses the running statistics the games were played
+    with, so the gradient is that of the policy that chose the moves, and the statistics are
+    left as the supervised training set them. In train mode every step would both normalise
+    with the batch's own statistics (another policy than the one played) and pull the running
+    statistics towards self-play positions, moving the network away from its SL start
+    whatever the learning rate."""
+    net.eval()
     opt.zero_grad(set_to_none=True)
     total = 0.0
     entropy = 0.0
