@@ -26,6 +26,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--held-out", action="store_true", help="only the games training.split holds out"
     )
     parser.add_argument("--max-games", type=int, default=0, help="stop after this many games")
+    parser.add_argument(
+        "--symmetries",
+        type=int,
+        choices=(1, 8),
+        default=1,
+        help="8: average the policy and value over the eight board symmetries (8x the time)",
+    )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument(
@@ -97,21 +104,30 @@ def run(args: argparse.Namespace) -> int:
             held_out=args.held_out,
             max_games=args.max_games,
             device=device,
+            symmetries=args.symmetries,
             progress=progress,
         )
     except FileNotFoundError as e:
         print(f"go-engine eval policy: {e}", file=sys.stderr)
         return 2
-    figures = {"model": str(path), "board_size": ck.net.config.board_size, **figures}
+    figures = {
+        "model": str(path),
+        "board_size": ck.net.config.board_size,
+        "symmetries": args.symmetries,
+        **figures,
+    }
     if args.record:
         from training.results_store import write_result
 
         metrics = {k: v for k, v in figures.items() if isinstance(v, float)}
         metrics["held_out_positions"] = metrics.pop("positions")
+        metrics["symmetries"] = float(args.symmetries)
         if isinstance(ck.data.get("train_games"), int):
             metrics["train_games"] = float(ck.data["train_games"])
         c = ck.net.config
         label = args.label or f"{c.arch} {c.blocks}x{c.channels} ({Path(path).name})"
+        if args.symmetries > 1 and not args.label:
+            label += f", {args.symmetries} symmetries averaged"
         write_result(
             args.record, "accuracy", label, c.board_size, metrics, args.results, step=ck.step
         )

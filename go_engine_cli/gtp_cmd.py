@@ -45,6 +45,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "the board more than the other (a mercy rule, as in Fuego; 0: play rollouts out)",
     )
     parser.add_argument(
+        "--symmetries",
+        default=None,
+        choices=["none", "random", "average"],
+        help="network players: evaluate each position as it stands (none), under one board "
+        "symmetry drawn at random, or average all eight (8x the work); default: average for "
+        "the policy player, none for the searches",
+    )
+    parser.add_argument(
         "--value-model",
         default=None,
         help="alphago player: a value network (default: the policy network's value head)",
@@ -79,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
                 value_model=args.value_model,
                 uniform_priors=args.uniform_priors,
                 mercy=args.mercy,
+                symmetries=args.symmetries,
             ),
         )
         engine = GTPEngine(config)

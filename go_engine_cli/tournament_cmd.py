@@ -27,7 +27,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="add GNU Go at this level as player gnugo-L (repeatable; the first is the anchor)",
     )
-    parser.add_argument("--games-per-pair", type=int, default=10)
+    parser.add_argument(
+        "--games-per-pair",
+        type=int,
+        default=10,
+        help="games of each pair; run again with a larger number to add games to every pair "
+        "(finished games are kept)",
+    )
+    parser.add_argument(
+        "--parallel", type=int, default=1, help="games of a pair played at once (one per core)"
+    )
     parser.add_argument("--size", type=int, default=9)
     parser.add_argument("--komi", type=float, default=7.5)
     parser.add_argument("--out", required=True, help="output folder (one match folder per pair)")
@@ -61,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         anchor=anchor,
         anchor_elo=args.anchor_elo,
         seed=args.seed,
+        extra={"parallel": args.parallel},
     )
     result = run_tournament(config)
     _plot(result, Path(args.out) / "elo.png")

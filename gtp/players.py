@@ -17,7 +17,13 @@ from typing import Protocol
 import numpy as np
 
 from go_engine import board as core
-from go_engine.evaluator import MixedEvaluator, PairEvaluator, RolloutEvaluator, UniformPriors
+from go_engine.evaluator import (
+    MixedEvaluator,
+    PairEvaluator,
+    RolloutEvaluator,
+    SymmetryEvaluator,
+    UniformPriors,
+)
 from go_engine.features import agz_planes, extended_planes
 from go_engine.game import Game
 from go_engine.mcts import MCTS, MCTSConfig
@@ -51,6 +57,9 @@ class PlayerConfig:
     value_model: str | None = None  # alphago player: a separate value network
     uniform_priors: bool = False  # alphago player: equal priors (no policy network)
     mercy: float = 0.3  # mcts player: rollouts stop at this capture lead, a share of the board
+    # Board symmetries of each network evaluation: "none", "random" (one at random) or
+    # "average" (all eight, 8x the work); None: the player's own default (`NETWORK_SYMMETRIES`).
+    symmetries: str | None = None
 
     def __post_init__(self) -> None:
         # Checked here, so that `go-engine gtp` refuses bad options at start-up rather than
@@ -65,11 +74,21 @@ class PlayerConfig:
             raise ValueError(f"mix must lie in [0, 1], not {self.mix}")
         if not 0.0 <= self.mercy <= 1.0:
             raise ValueError(f"mercy must lie in [0, 1], not {self.mercy}")
+        if self.symmetries is not None and self.symmetries not in SYMMETRY_MODES:
+            raise ValueError(
+                f"symmetries must be one of {', '.join(SYMMETRY_MODES)}, not {self.symmetries!r}"
+            )
         if self.rollout not in ROLLOUT_MODES:
             raise ValueError(
                 f"rollout must be one of {sorted(ROLLOUT_MODES)}, not {self.rollout!r}"
             )
 
+
+SYMMETRY_MODES = ("none", "random", "average")
+# The policy player makes one evaluation a move, so averaging the eight symmetries costs little
+# and adds about a point of top-1 accuracy (BENCHMARKS, issue 5); a search would lose seven
+# eighths of its visits, so the search players evaluate each position once as it stands.
+NETWORK_SYMMETRIES = {"policy": "average"}
 
 DEFAULT_VISITS = 10_000  # a search player's budget when neither visits nor seconds is given
 
@@ -262,29 +281,40 @@ class PUCTRolloutPlayer(SearchPlayer):
 class _Networks:
     """The network evaluators of a player, one per board size, loaded on first use: the
     --model checkpoint (for its own board size only), or else the shipped network of each
-    size. torch is imported only here, so engines without a network start fast."""
+    size, wrapped in a `SymmetryEvaluator` when the player's symmetry mode asks for one.
+    torch is imported only here, so engines without a network start fast."""
 
     def __init__(self, config: PlayerConfig, player: str) -> None:
         self.config = config
         self.player = player
+        self.symmetries = config.symmetries or NETWORK_SYMMETRIES.get(player, "none")
         self.by_size: dict[int, object] = {}
         self.fixed = None
+        self.fixed_size = 0
         if config.model:
             # Loaded at once: a bad --model file is refused when the engine starts.
             from training.network_evaluator import load_evaluator
 
-            self.fixed = load_evaluator(config.model)
+            raw = load_evaluator(config.model)
+            self.fixed, self.fixed_size = self.wrap(raw), raw.board_size
+
+    def wrap(self, evaluator):
+        if self.symmetries == "none":
+            return evaluator
+        seed = self.config.seed if self.config.seed is not None else 0
+        return SymmetryEvaluator(evaluator, mode=self.symmetries, seed=seed)
 
     def get(self, n: int):
         if self.fixed is not None:
-            size = self.fixed.board_size
-            if size != n:
+            if self.fixed_size != n:
+                size = self.fixed_size
                 raise ValueError(f"the network plays {size}x{size}, not {n}x{n}")
             return self.fixed
         if n not in self.by_size:
             from training.network_evaluator import load_evaluator, network_path
 
-            self.by_size[n] = load_evaluator(network_path(None, n), expect_board_size=n)
+            raw = load_evaluator(network_path(None, n), expect_board_size=n)
+            self.by_size[n] = self.wrap(raw)
         return self.by_size[n]
 
 

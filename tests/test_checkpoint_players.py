@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from go_engine.evaluator import inverse_transform_planes, transform_planes
 from go_engine.features import agz_planes
 from go_engine.state import new_state
 from gtp.engine import EngineConfig, GTPEngine
@@ -79,6 +80,32 @@ def test_policy_player_takes_the_top_legal_prior(model: Path) -> None:
     legal = engine.game.legal_moves(2)
     best = int(np.argmax(np.where(legal[:-1], priors[0][:-1], -1)))
     assert move == (81 if priors[0][81] > priors[0][best] else best)
+
+
+def test_policy_player_averages_the_eight_symmetries(model: Path) -> None:
+    """By default the policy player's priors are the mean of the raw network's over the eight
+    turns and flips of the board (mapped back); searches evaluate as the board stands;
+    --symmetries overrides either, and a bad mode is refused at start-up."""
+    engine = _engine("policy", model)
+    engine.handle("play b E5")
+    engine.handle("play w C3")
+    planes = agz_planes(engine.game.state)[None]
+    ev = engine.player.networks.get(9)
+    assert ev.mode == "average"
+    raw = ev.net
+    expected = np.zeros(82)
+    for s in range(8):
+        p, _ = raw.evaluate(np.ascontiguousarray(transform_planes(planes, s)))
+        expected[:81] += inverse_transform_planes(p[0, :81].reshape(9, 9), s).reshape(-1) / 8
+        expected[81] += p[0, 81] / 8
+    priors, _ = ev.evaluate(planes)
+    np.testing.assert_allclose(priors[0], expected, atol=1e-5)
+    assert not np.allclose(priors[0], raw.evaluate(planes)[0][0], atol=1e-4)
+    assert not hasattr(_engine("policy", model, symmetries="none").player.networks.get(9), "mode")
+    assert not hasattr(_engine("puct", model).player.networks.get(9), "mode")
+    assert _engine("puct", model, symmetries="random").player.networks.get(9).mode == "random"
+    with pytest.raises(ValueError, match="symmetries"):
+        PlayerConfig(symmetries="all")
 
 
 def test_policy_player_never_fills_its_eyes_and_ends_won_games(model: Path) -> None:

@@ -284,6 +284,38 @@ def test_eval_policy_counts_every_position(tmp_path, archive):
     assert 0 < held["games"] < figures["games"]
 
 
+def test_eval_policy_symmetry_average_matches_the_engine_evaluator(archive):
+    """`symmetries=8` (torch turns and index tables) gives the figures of the engine's own
+    `SymmetryEvaluator` (numpy transforms), position by position; channels-last changes
+    nothing."""
+    from go_engine.evaluator import SymmetryEvaluator
+    from training.policy_eval import evaluate_games
+    from training.torch_evaluator import TorchEvaluator
+
+    torch.manual_seed(1)
+    net = PolicyValueNet(NetConfig(board_size=9, blocks=1, channels=8)).eval()
+    figures = evaluate_games(net, [archive], max_games=3, symmetries=8)
+    plain = evaluate_games(net, [archive], max_games=3, symmetries=1)
+    engine = SymmetryEvaluator(TorchEvaluator(net, device="cpu", fuse=False), mode="average")
+    games = [g for n, g in iter_games([archive], 9) if n != "g/illegal.sgf"][:3]
+    hits = total = loss = 0.0
+    for game in games:
+        for m in range(len(game.moves)):
+            g = replay(game, m, rules=Rules.named("japanese"))
+            g.set_to_play(game.moves[m][1])
+            priors, _ = engine.evaluate(agz_planes(g.state)[None])
+            hits += int(np.argmax(priors[0])) == game.moves[m][0]
+            loss -= np.log(priors[0][game.moves[m][0]])
+            total += 1
+    assert figures["positions"] == plain["positions"] == total
+    assert figures["top1"] == pytest.approx(hits / total)
+    assert figures["policy_loss"] == pytest.approx(loss / total, rel=1e-4)
+    # The average is a different figure from the single evaluation (this net is not symmetric)
+    assert figures["policy_loss"] != pytest.approx(plain["policy_loss"], rel=1e-4)
+    with pytest.raises(ValueError, match="symmetries"):
+        evaluate_games(net, [archive], max_games=1, symmetries=4)
+
+
 def test_eval_policy_record_uses_the_report_held_out_positions(tmp_path, archive):
     from go_engine_cli.main import main
     from training.baseline_data import held_out_only

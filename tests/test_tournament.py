@@ -73,6 +73,12 @@ def test_round_robin_plays_every_pair_and_resumes(tmp_path: Path) -> None:
     assert saved == result
     again = run_tournament(config, progress=False)  # every game is there: nothing is played
     assert again == result
+    # More games per pair later (two at a time): the finished games are kept, one more played.
+    first = (tmp_path / "t" / "r1--r2" / "results.jsonl").read_text()
+    config.games_per_pair, config.extra["parallel"] = 3, 2
+    more = run_tournament(config, progress=False)
+    assert [p["games"] for p in more["pairs"]] == [3, 3, 3]
+    assert (tmp_path / "t" / "r1--r2" / "results.jsonl").read_text().startswith(first)
     with pytest.raises(ValueError, match="two players"):
         TournamentConfig(players={"a": engine})
     with pytest.raises(ValueError, match="anchor"):

@@ -1,7 +1,8 @@
 """Move-prediction accuracy and value error of a network over every position of some games.
 
 `evaluate_games(net, sources)` reads the games in chunks (memory stays bounded), replays them
-(`game_records`), and scores the network on every position with no symmetry: top-1 and top-5
+(`game_records`), and scores the network on every position (as it stands, or with the policy
+and value averaged over the eight board symmetries, `symmetries=8`): top-1 and top-5
 accuracy on the move played, policy cross-entropy, and the mean squared error of the value
 against the game's result (games without a result count for the policy figures only).
 `held_out=True` keeps only the games `training.split` holds out, so the figure is measured on
@@ -10,6 +11,7 @@ games no trainer of this project has seen.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import os
 from collections.abc import Iterable
@@ -31,7 +33,8 @@ def evaluate_games(
     max_games: int = 0,
     chunk: int = 500,
     device: torch.device | str = "cpu",
-    batch_size: int = 512,
+    batch_size: int = 0,
+    symmetries: int = 1,
     progress=None,
 ) -> dict[str, float]:
     """Figures over every position of the games (see the module docstring)."""
@@ -47,6 +50,12 @@ def evaluate_games(
     vse = vn = 0.0
     used = dropped = 0
     device = torch.device(device)
+    channels_last = device.type == "cpu"
+    batch_size = batch_size or (32 if channels_last else 512)
+    if channels_last:
+        # About 1.4x the CPU throughput of the default layout (10x96, 19x19, batch 32); a copy,
+        # so the caller's net keeps its layout and mode.
+        net = copy.deepcopy(net).to(memory_format=torch.channels_last)
     while True:
         block = list(itertools.islice(games, chunk))
         if not block:
@@ -58,7 +67,7 @@ def evaluate_games(
         part = DevicePositions(pos, rec, device)
         if len(part) == 0:
             continue
-        f = evaluate_positions(net, [part], batch_size)
+        f = evaluate_positions(net, [part], batch_size, symmetries, channels_last)
         k = f["positions"]
         for key in ("policy_loss", "top1", "top5"):
             totals[key] += f[key] * k

@@ -43,6 +43,8 @@ from training.sl_data import (
     DevicePositions,
     PositionStream,
     features,
+    symmetry_tables,
+    transform,
     validation_set,
 )
 from training.split import default_fraction, is_validation
@@ -168,29 +170,55 @@ def lr_at(config: SLConfig, done: float) -> float:
 
 @torch.no_grad()
 def evaluate_positions(
-    net: torch.nn.Module, parts: list[DevicePositions], batch_size: int = 512
+    net: torch.nn.Module,
+    parts: list[DevicePositions],
+    batch_size: int = 512,
+    symmetries: int = 1,
+    channels_last: bool = False,
 ) -> dict[str, float]:
     """Policy loss, top-1 / top-5 accuracy and value MSE over positions (all, or each part's
-    `subset`), with no symmetry."""
+    `subset`). `symmetries=8` evaluates every position under the eight board symmetries and
+    averages the move probabilities (mapped back to the position's orientation) and the
+    values: eight times the work for a steadier policy; 1 evaluates it once as it stands.
+    `channels_last` passes the planes in that memory format (for a net converted to it)."""
+    if symmetries not in (1, 8):
+        raise ValueError(f"symmetries must be 1 or 8, not {symmetries}")
     was_training = net.training
     net.eval()
     n = loss = top1 = top5 = 0.0
     vse = vn = 0.0
+    tables = None
     for part in parts:
         idx_all = getattr(part, "subset", None)
         if idx_all is None:
             idx_all = torch.arange(len(part), device=part.actions.device)
+        if symmetries > 1 and tables is None:
+            tables = symmetry_tables(part.n, part.actions.device)
         for s in range(0, idx_all.shape[0], batch_size):
             idx = idx_all[s : s + batch_size]
-            logits, value = net(features(part, idx))
-            logits = logits.float()
+            x = features(part, idx)
+            if channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            if tables is None:
+                logits, value = net(x)
+                logp = functional.log_softmax(logits.float(), dim=1)
+                value = value.float()
+            else:
+                prob = value = 0.0
+                for sym in range(symmetries):
+                    out, v = net(transform(x, sym))
+                    # new_of_old: the column of each original action in the turned output
+                    prob = prob + functional.softmax(out.float(), dim=1)[:, tables[0, sym]]
+                    value = value + v.float()
+                logp = (prob / symmetries).clamp_min(1e-12).log()
+                value = value / symmetries
             target = part.actions[idx]
-            loss += float(functional.cross_entropy(logits, target, reduction="sum"))
-            best = logits.topk(5, dim=1).indices
+            loss += float(functional.nll_loss(logp, target, reduction="sum"))
+            best = logp.topk(5, dim=1).indices
             top1 += float((best[:, 0] == target).sum())
             top5 += float((best == target[:, None]).any(dim=1).sum())
             mask = part.value_mask[idx]
-            vse += float((((value.float() - part.value[idx]) ** 2) * mask).sum())
+            vse += float((((value - part.value[idx]) ** 2) * mask).sum())
             vn += float(mask.sum())
             n += idx.shape[0]
     net.train(was_training)
