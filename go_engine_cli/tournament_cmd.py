@@ -43,6 +43,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--anchor", default=None, help="player held at --anchor-elo")
     parser.add_argument("--anchor-elo", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--rate-only",
+        action="store_true",
+        help="play nothing: rate the games already in --out (e.g. of a stopped tournament)",
+    )
     parser.add_argument("--json", action="store_true")
 
 
@@ -72,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         extra={"parallel": args.parallel},
     )
-    result = run_tournament(config)
+    result = run_tournament(config, play=not args.rate_only)
     _plot(result, Path(args.out) / "elo.png")
     if args.json:
         print(json.dumps(result, indent=1))

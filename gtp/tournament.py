@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from go_engine.files import atomic_write
-from gtp.match import MatchConfig, gnugo_player_command, run_match, summarize
+from gtp.match import MatchConfig, gnugo_player_command, load_results, run_match, summarize
 
 Z95 = 1.959963984540054
 LOGISTIC = math.log(10) / 400  # d expected score / d Elo at even odds, times 4
@@ -69,9 +69,12 @@ def pair_folder(out: str | os.PathLike, a: str, b: str) -> Path:
     return Path(out) / f"{a}--{b}"
 
 
-def run_tournament(config: TournamentConfig, progress: bool | None = None) -> dict[str, Any]:
+def run_tournament(
+    config: TournamentConfig, progress: bool | None = None, play: bool = True
+) -> dict[str, Any]:
     """Play (or finish) every pair's games; returns the pair results and the ratings, also
-    written to OUT/ratings.json."""
+    written to OUT/ratings.json. `play=False` rates the games already in the pair folders
+    (all of them; a stopped tournament's pairs may hold different numbers) and plays none."""
     names = list(config.players)
     pairs = []
     for a, b in itertools.combinations(names, 2):
@@ -88,8 +91,11 @@ def run_tournament(config: TournamentConfig, progress: bool | None = None) -> di
             seed=config.seed,
             **config.extra,
         )
-        report = run_match(match, progress=progress)
-        s = summarize(report.records)
+        if play:
+            records = run_match(match, progress=progress).records
+        else:
+            records = load_results(match.out)
+        s = summarize(records)
         pairs.append(
             {
                 "a": a,

@@ -79,6 +79,12 @@ def test_round_robin_plays_every_pair_and_resumes(tmp_path: Path) -> None:
     more = run_tournament(config, progress=False)
     assert [p["games"] for p in more["pairs"]] == [3, 3, 3]
     assert (tmp_path / "t" / "r1--r2" / "results.jsonl").read_text().startswith(first)
+    # Rating only (a stopped tournament): every finished game counts, nothing is played.
+    (tmp_path / "t" / "r2--r3" / "results.jsonl").unlink()
+    rated = run_tournament(config, progress=False, play=False)
+    assert [p["games"] for p in rated["pairs"]] == [3, 3, 0]
+    assert rated["pairs"][:2] == more["pairs"][:2]
+    assert not (tmp_path / "t" / "r2--r3" / "results.jsonl").exists()
     with pytest.raises(ValueError, match="two players"):
         TournamentConfig(players={"a": engine})
     with pytest.raises(ValueError, match="anchor"):
