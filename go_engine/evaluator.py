@@ -88,13 +88,20 @@ class RolloutEvaluator:
 
 
 class _Wrapper:
-    """Passes the feature set, the network flag and evaluation through to `self.net`."""
+    """Passes the feature set, the network flag, the device and evaluation through to
+    `self.net`."""
 
     net: Evaluator
 
     @property
     def features(self) -> str:
         return self.net.features
+
+    @property
+    def device(self) -> object:
+        # Where the wrapped network runs ("cpu" for one without a device), so a player can
+        # size its batches for a GPU whatever wraps the network.
+        return getattr(self.net, "device", "cpu")
 
     @property
     def network(self) -> bool:

@@ -103,7 +103,8 @@ def test_policy_player_averages_the_eight_symmetries(model: Path) -> None:
     assert not np.allclose(priors[0], raw.evaluate(planes)[0][0], atol=1e-4)
     assert not hasattr(_engine("policy", model, symmetries="none").player.networks.get(9), "mode")
     assert not hasattr(_engine("puct", model).player.networks.get(9), "mode")
-    assert _engine("puct", model, symmetries="random").player.networks.get(9).mode == "random"
+    randomised = _engine("puct", model, symmetries="random").player.networks.get(9)
+    assert randomised.mode == "random" and randomised.device == randomised.net.device
     with pytest.raises(ValueError, match="symmetries"):
         PlayerConfig(symmetries="all")
 
