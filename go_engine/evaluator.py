@@ -88,8 +88,8 @@ class RolloutEvaluator:
 
 
 class _Wrapper:
-    """Passes the feature set, the network flag, the device and evaluation through to
-    `self.net`."""
+    """Passes the feature set, the network flag, the device, the board size and evaluation
+    through to `self.net`."""
 
     net: Evaluator
 
@@ -102,6 +102,10 @@ class _Wrapper:
         # Where the wrapped network runs ("cpu" for one without a device), so a player can
         # size its batches for a GPU whatever wraps the network.
         return getattr(self.net, "device", "cpu")
+
+    @property
+    def board_size(self) -> int:
+        return self.net.board_size
 
     @property
     def network(self) -> bool:

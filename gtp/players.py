@@ -290,13 +290,11 @@ class _Networks:
         self.symmetries = config.symmetries or NETWORK_SYMMETRIES.get(player, "none")
         self.by_size: dict[int, object] = {}
         self.fixed = None
-        self.fixed_size = 0
         if config.model:
             # Loaded at once: a bad --model file is refused when the engine starts.
             from training.network_evaluator import load_evaluator
 
-            raw = load_evaluator(config.model)
-            self.fixed, self.fixed_size = self.wrap(raw), raw.board_size
+            self.fixed = self.wrap(load_evaluator(config.model))
 
     def wrap(self, evaluator):
         if self.symmetries == "none":
@@ -306,15 +304,14 @@ class _Networks:
 
     def get(self, n: int):
         if self.fixed is not None:
-            if self.fixed_size != n:
-                size = self.fixed_size
+            size = self.fixed.board_size
+            if size != n:
                 raise ValueError(f"the network plays {size}x{size}, not {n}x{n}")
             return self.fixed
         if n not in self.by_size:
             from training.network_evaluator import load_evaluator, network_path
 
-            raw = load_evaluator(network_path(None, n), expect_board_size=n)
-            self.by_size[n] = self.wrap(raw)
+            self.by_size[n] = self.wrap(load_evaluator(network_path(None, n), expect_board_size=n))
         return self.by_size[n]
 
 
