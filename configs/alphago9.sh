@@ -4,16 +4,17 @@
 set -euo pipefail
 RUN=${RUN:-runs/alphago9}
 SL=training/networks/sl9.safetensors          # the shipped SL policy network (go9_pro)
-T=${T:-1}                                      # seconds per move in the ablation
+T=${T:-0.25}                                   # seconds per move in the ablation
 
 # RL policy network: REINFORCE against a pool of earlier versions; then RL against SL
 go-engine train rl-policy --run "$RUN/rl-policy" --board 9 --init "$SL" \
-    --iterations 200 --games 64 --eval-games 400
+    --iterations 150 --games 64 --lr 0.01 --pool-every 10 --eval-games 400
 RL="$RUN/rl-policy/checkpoints/latest.safetensors"
 
-# value network: one position per game from SL/RL policy games; error beside rollouts
-go-engine train value --sl "$SL" --rl "$RL" --run "$RUN/value" --board 9 --games 20000 --steps 3000
-go-engine eval value --run "$RUN/value" --rollouts 1 4 16 64 --modes light random --json
+# value network: one position per game from SL/RL policy games; its error beside rollouts of
+# the random, light, trained fast, SL and RL policies (Figure 2b)
+go-engine train value --sl "$SL" --rl "$RL" --run "$RUN/value" --board 9 --games 50000 --steps 3000
+go-engine eval value --run "$RUN/value" --rollouts 1 4 16 64 --plot "$RUN/value/fig2b.png" --json
 V="$RUN/value/checkpoints/value.safetensors"
 
 G="go-engine gtp --size 9 --time $T --seed {seed}"

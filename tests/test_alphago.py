@@ -20,9 +20,14 @@ from training.value_net import (
     ValueConfig,
     ValuePositions,
     read_positions,
-    rollout_mse,
     train_value,
     value_games,
+)
+from training.value_rollouts import (
+    RolloutEstimates,
+    move_bins,
+    network_estimates,
+    numba_estimates,
 )
 
 N = 5
@@ -47,13 +52,16 @@ def test_value_positions_are_one_per_game_after_the_random_move() -> None:
         np.testing.assert_array_equal(agz_planes(game.state), planes[i])
 
 
-def _settled_position(komi: float) -> ValuePositions:
+def _settled_position(komi: float, white_to_move: bool = False) -> ValuePositions:
     """Black owns the 5x5 board but for two single-point eyes, White passed throughout, and
-    Black is to move: every rollout ends at once with Black's win."""
+    Black (or, after a pass that ends the game, White) is to move: every rollout ends at once
+    with Black's win."""
     moves: list[int] = []
     for a in range(N * N):
         if a not in (6, 18):
             moves += [a, N * N]
+    if white_to_move:
+        moves.append(N * N)
     from go_engine.game import Game
 
     g = Game(N)
@@ -64,20 +72,51 @@ def _settled_position(komi: float) -> ValuePositions:
         N,
         komi,
         planes,
-        np.array([1.0], np.float32),  # Black, to move, has won
+        np.array([-1.0 if white_to_move else 1.0], np.float32),  # for the player to move
         np.array(moves, np.int16),
         np.array([0, len(moves)], np.int64),
     )
 
 
 def test_rollouts_judge_a_settled_position_exactly() -> None:
-    pos = _settled_position(0.5)
-    assert pos.game(0).to_play == 1
-    for mode in ("light", "random"):
-        assert rollout_mse(pos, 4, mode) == 0.0
+    from go_engine.rollout_policy import RolloutPolicy
+
+    for white in (False, True):
+        pos = _settled_position(0.5, white)
+        assert pos.game(0).to_play == (2 if white else 1)
+        for policy in (RolloutPolicy("light"), RolloutPolicy("random"), RolloutPolicy.shipped()):
+            est = RolloutEstimates(policy.mode, numba_estimates(pos, 4, policy))
+            np.testing.assert_array_equal(est.results, -1 if white else 1)
+            assert est.mse(pos.value, 4) == 0.0
+        net = network_estimates(pos, 3, tiny(1), CPU)
+        np.testing.assert_array_equal(net, -1 if white else 1)
     wrong = _settled_position(0.5)
     wrong.value[:] = -1.0
-    assert rollout_mse(wrong, 4, "light") == 4.0
+    est = RolloutEstimates("light", numba_estimates(wrong, 4, RolloutPolicy("light")))
+    assert est.mse(wrong.value, 4) == 4.0
+
+
+def test_rollout_estimates_play_real_games_and_nest_by_count() -> None:
+    from go_engine.rollout_policy import RolloutPolicy
+
+    pos = value_games(tiny(1), tiny(2), 6, N, 0.5, 6, np.random.default_rng(3), CPU)
+    for results in (
+        numba_estimates(pos, 8, RolloutPolicy.shipped(), seed=1),
+        network_estimates(pos, 8, tiny(3), CPU, seed=1, games_at_once=5),
+    ):
+        assert results.shape == (len(pos), 8)
+        assert set(np.unique(results)) <= {-1, 0, 1}
+        assert len(np.unique(results)) > 1  # early positions are not decided by one side
+        est = RolloutEstimates("x", results)
+        first = ((results[:, 0] - pos.value) ** 2).mean()
+        assert est.mse(pos.value, 1) == pytest.approx(first)
+    again = network_estimates(pos, 8, tiny(3), CPU, seed=1, games_at_once=5)
+    np.testing.assert_array_equal(again, results)  # seeded: the same games again
+
+
+def test_move_bins_cover_every_move_number() -> None:
+    assert move_bins(np.array([3, 40, 81]), 9, 3) == [(0, 26), (27, 53), (54, 81)]
+    assert move_bins(np.array([3, 95]), 9, 3)[-1] == (54, 95)
 
 
 def test_value_training_writes_its_net_and_resumes(tmp_path: Path) -> None:
@@ -118,11 +157,19 @@ def test_value_training_writes_its_net_and_resumes(tmp_path: Path) -> None:
         argv = ["eval", "value", "--run", config.run, "--rollouts", "1", "2", "--json"]
         assert main([*argv, "--device", "cpu"]) == 0
     table = json.loads(out.getvalue())
-    assert [(r["estimator"], r["rollouts"]) for r in table["rows"]] == [
-        ("value network", 0), ("light rollouts", 1), ("light rollouts", 2),
-        ("random rollouts", 1), ("random rollouts", 2),
-    ]  # fmt: skip
+    assert [(r["estimator"], r["rollouts"]) for r in table["rows"]] == [("value network", 0)] + [
+        (f"{m} rollouts", k) for m in ("random", "light", "weights", "sl", "rl") for k in (1, 2)
+    ]
     assert table["rows"][0]["mse"] == pytest.approx(metrics["held_out_mse"], rel=1e-5)
+    assert table["value_mse_all_held_out"] == pytest.approx(metrics["held_out_mse"], rel=1e-5)
+    assert sum(table["positions_per_bin"]) == table["positions"]
+    assert set(table["by_move"]) == {"value network"} | {
+        f"{m} x2" for m in ("random", "light", "weights", "sl", "rl")
+    }
+    plot = tmp_path / "fig2b.png"
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main([*argv, "--modes", "light", "--plot", str(plot), "--device", "cpu"]) == 0
+    assert plot.stat().st_size > 1000
 
 
 def test_pair_evaluator_takes_priors_from_one_net_and_values_from_the_other() -> None:

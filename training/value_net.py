@@ -1,5 +1,6 @@
 """AlphaGo's value network: positions from policy self-play, one per game, and regression on
-the games' results; and its error beside Monte Carlo rollouts (the paper's Figure 2b).
+the games' results (its error beside Monte Carlo rollouts, the paper's Figure 2b, is in
+`training.value_rollouts`).
 
 Data (Silver et al. 2016, "Reinforcement learning of value networks"): each game draws a
 move number U uniformly from 1..max_u; the SL policy plays moves 1..U-1, move U is a uniformly
@@ -35,7 +36,6 @@ import torch
 from go_engine.features import agz_planes_batch
 from go_engine.files import atomic_write
 from go_engine.game import Game
-from go_engine.ownership import mc_ownership
 from go_engine.rules import Rules
 from go_engine.samples import Samples, pack_planes
 from go_engine.state import BLACK
@@ -322,22 +322,3 @@ def train_value(config: ValueConfig, log=print) -> dict[str, Any]:
     )
     log(f"value network: held-out MSE {metrics['held_out_mse']:.4f} (before {before:.4f})")
     return metrics
-
-
-def rollout_mse(
-    positions: ValuePositions, rollouts: int, mode: str = "light", seed: int = 0
-) -> float:
-    """Mean squared error of Monte Carlo estimates against the results: for each position the
-    mean result (+1 / -1 / 0 for the player to move) of `rollouts` rollouts of the fast
-    rollout policy `mode`, scored by area with every stone alive."""
-    err = 0.0
-    for i in range(len(positions)):
-        g = positions.game(i)
-        sign = 1.0 if g.to_play == BLACK else -1.0
-        total = 0.0
-        for r in range(rollouts):
-            owner = mc_ownership(g.state, 1, seed=seed + 7919 * i + r, mode=mode)
-            score = owner.sum() - positions.komi
-            total += sign * (1.0 if score > 0 else -1.0 if score < 0 else 0.0)
-        err += (total / rollouts - float(positions.value[i])) ** 2
-    return float(err / max(1, len(positions)))
