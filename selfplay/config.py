@@ -46,7 +46,8 @@ class SelfPlayConfig:
     resign_min_move: int = 10
     max_moves: int = 0  # a game stops here and is scored as it stands (0: 2*N*N)
     rollout_weight: float = 0.0  # lambda: leaf value (1 - lambda) * v + lambda * rollout result
-    rollout: str = "light"  # the rollouts' policy when rollout_weight > 0 (light or random)
+    rollout: str = "light"  # the rollouts' policy when rollout_weight > 0: light, random or
+    # weights (AlphaGo's trained fast rollout policy, the shipped weights)
     parallel_games: int = 32  # games one worker advances together (one network call)
     batch_size: int = 8  # leaves per game per round
     max_nodes: int = 0  # tree capacity per game (0: room for two full searches)
@@ -64,8 +65,10 @@ class SelfPlayConfig:
             raise ValueError("parallel_games must be at least 1")
         if not 0.0 <= self.rollout_weight <= 1.0:
             raise ValueError(f"rollout_weight must lie in [0, 1], not {self.rollout_weight}")
-        if self.rollout not in ("light", "random"):
-            raise ValueError(f"rollout must be 'light' or 'random', not {self.rollout!r}")
+        if self.rollout not in ("light", "random", "weights"):
+            raise ValueError(
+                f"rollout must be 'light', 'random' or 'weights', not {self.rollout!r}"
+            )
 
     @property
     def move_cap(self) -> int:
@@ -88,7 +91,11 @@ def leaf_evaluator(network: Any, config: SelfPlayConfig) -> Any:
     from go_engine.evaluator import MixedEvaluator
     from go_engine.rollout_policy import RolloutPolicy
 
-    return MixedEvaluator(network, config.rollout_weight, RolloutPolicy(config.rollout))
+    if config.rollout == "weights":
+        policy = RolloutPolicy.shipped()
+    else:
+        policy = RolloutPolicy(config.rollout)
+    return MixedEvaluator(network, config.rollout_weight, policy)
 
 
 @dataclass

@@ -506,6 +506,16 @@ def test_selfplay_can_mix_rollouts_into_the_leaf_values() -> None:
     assert "--player puct" in engine_command("m", 1.0, small_config())
     with pytest.raises(ValueError, match="rollout_weight"):
         small_config(rollout_weight=1.5)
+    # AlphaGo's trained fast rollout policy: the shipped weights, in self-play and evaluation
+    trained = small_config(rollout_weight=0.5, rollout="weights", max_moves=20)
+    ev = leaf_evaluator(net, trained)
+    assert ev.rollout_policy.mode == "weights" and ev.rollout_policy.weights.any()
+    games.clear()
+    selfplay_games(ev, trained, range(2), 0, games.append)
+    assert len(games) == 2 and all(len(g.samples) > 0 for g in games)
+    assert "--rollout weights" in engine_command("m", 1.0, trained)
+    with pytest.raises(ValueError, match="rollout must be"):
+        small_config(rollout_weight=0.5, rollout="heavy")
 
 
 def test_loop_waits_for_enough_samples_before_training(tmp_path: Path) -> None:
