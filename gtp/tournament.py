@@ -106,23 +106,23 @@ def run_tournament(
                 "a_score": s["a_wins"] + 0.5 * s["draws"],
             }
         )
-    ratings = fit_elo(pairs, names, config.anchor or names[0], config.anchor_elo)
-    result = {"pairs": pairs, "ratings": ratings}
+    anchor = config.anchor or names[0]
+    ratings = fit_elo(pairs, names, anchor, config.anchor_elo)
+    result = {"pairs": pairs, "ratings": ratings, "gaps": rating_gaps(pairs, names, anchor)}
     Path(config.out).mkdir(parents=True, exist_ok=True)
     atomic_write(Path(config.out) / "ratings.json", json.dumps(result, indent=1))
     return result
 
 
-def fit_elo(
+def _bradley_terry(
     pairs: list[dict[str, Any]],
     names: list[str],
     anchor: str,
-    anchor_elo: float = 0.0,
-    prior_games: float = 1.0,
-    iterations: int = 200,
-) -> dict[str, dict[str, float]]:
-    """Bradley-Terry Elo of every player from pair results (a, b, games, a_score); see the
-    module docstring. Returns name -> {elo, low, high, games}."""
+    prior_games: float,
+    iterations: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Maximum-likelihood ratings (anchor at 0), their covariance (k x k, zero on the
+    anchor's row and column) and the games each player took part in (prior included)."""
     index = {n: i for i, n in enumerate(names)}
     k = len(names)
     # games and points of i against j, with the prior's virtual draws against the anchor
@@ -155,13 +155,28 @@ def fit_elo(
         r[free] += step
         if np.abs(step).max() < 1e-9:
             break
-    cov = np.linalg.inv(hessian)
+    cov = np.zeros((k, k))
+    cov[np.ix_(free, free)] = np.linalg.inv(hessian)
+    return r, cov, games.sum(1)
+
+
+def fit_elo(
+    pairs: list[dict[str, Any]],
+    names: list[str],
+    anchor: str,
+    anchor_elo: float = 0.0,
+    prior_games: float = 1.0,
+    iterations: int = 200,
+) -> dict[str, dict[str, float]]:
+    """Bradley-Terry Elo of every player from pair results (a, b, games, a_score); see the
+    module docstring. Returns name -> {elo, low, high, games}."""
+    r, cov, played = _bradley_terry(pairs, names, anchor, prior_games, iterations)
+    a = names.index(anchor)
     out: dict[str, dict[str, float]] = {}
-    played = games.sum(1)
-    for n, i in index.items():
-        se = 0.0 if i == a else math.sqrt(cov[free.index(i), free.index(i)])
+    for i, n in enumerate(names):
+        se = math.sqrt(cov[i, i])
         elo = r[i] + anchor_elo
-        virtual = prior_games * (len(free) if i == a else 1)
+        virtual = prior_games * ((len(names) - 1) if i == a else 1)
         out[n] = {
             "elo": round(float(elo), 1),
             "low": round(float(elo - Z95 * se), 1),
@@ -171,11 +186,50 @@ def fit_elo(
     return out
 
 
+def rating_gaps(
+    pairs: list[dict[str, Any]],
+    names: list[str],
+    anchor: str,
+    prior_games: float = 1.0,
+    iterations: int = 200,
+) -> list[dict[str, Any]]:
+    """Each player's Elo lead over the next one down the ranking, with the 95% interval of
+    that difference (from the fit's covariance, so it is narrower than the two ratings'
+    intervals against the anchor when both met many common opponents). `separated` is true
+    when the interval excludes 0: the variants are told apart."""
+    r, cov, _ = _bradley_terry(pairs, names, anchor, prior_games, iterations)
+    order = sorted(range(len(names)), key=lambda i: -r[i])
+    gaps = []
+    for i, j in itertools.pairwise(order):
+        d = float(r[i] - r[j])
+        se = math.sqrt(max(0.0, cov[i, i] + cov[j, j] - 2 * cov[i, j]))
+        low, high = d - Z95 * se, d + Z95 * se
+        gaps.append(
+            {
+                "upper": names[i],
+                "lower": names[j],
+                "elo": round(d, 1),
+                "low": round(low, 1),
+                "high": round(high, 1),
+                "separated": bool(low > 0),
+            }
+        )
+    return gaps
+
+
 def format_ratings(result: dict[str, Any]) -> str:
-    """The ratings as a text table, best first."""
+    """The ratings as a text table, best first; with the fit's gaps, each player's lead over
+    the next one down and its 95% interval ("*" where the interval excludes 0)."""
     rows = sorted(result["ratings"].items(), key=lambda kv: -kv[1]["elo"])
-    lines = [f"{'player':<28} {'Elo':>8} {'95% interval':>18} {'games':>6}"]
+    lead = {g["upper"]: g for g in result.get("gaps", [])}
+    head = f"{'player':<28} {'Elo':>8} {'95% interval':>18} {'games':>6}"
+    lines = [head + (f"  {'lead over next (95%)':>26}" if lead else "")]
     for name, r in rows:
         span = f"{r['low']:+.0f}..{r['high']:+.0f}"
-        lines.append(f"{name:<28} {r['elo']:>+8.0f} {span:>18} {r['games']:>6.0f}")
+        line = f"{name:<28} {r['elo']:>+8.0f} {span:>18} {r['games']:>6.0f}"
+        if name in lead:
+            g = lead[name]
+            mark = "*" if g["separated"] else " "
+            line += f"  {g['elo']:>+8.0f} ({g['low']:+.0f}..{g['high']:+.0f}){mark}"
+        lines.append(line)
     return "\n".join(lines)

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from gtp.tournament import TournamentConfig, fit_elo, format_ratings, run_tournament
+from gtp.tournament import (
+    TournamentConfig,
+    fit_elo,
+    format_ratings,
+    rating_gaps,
+    run_tournament,
+)
 
 
 def expected(d: float) -> float:
@@ -44,6 +50,30 @@ def test_fit_recovers_known_ratings_relative_to_the_anchor() -> None:
         assert 8 < span < 12
     shifted = fit_elo(pairs_for(true, 4000), list(true), "x", anchor_elo=1000.0, prior_games=0.0)
     assert shifted["z"]["elo"] == pytest.approx(1250.0, abs=1.0)
+
+
+def test_gaps_between_neighbours_separate_with_enough_games() -> None:
+    true = {"anchor": 0.0, "x": 150.0, "y": -200.0, "z": 400.0, "w": 170.0}
+    names = list(true)
+    many = rating_gaps(pairs_for(true, 4000), names, "anchor", prior_games=0.0)
+    assert [(g["upper"], g["lower"]) for g in many] == [
+        ("z", "w"), ("w", "x"), ("x", "anchor"), ("anchor", "y"),
+    ]  # fmt: skip
+    for g in many:
+        assert g["elo"] == pytest.approx(true[g["upper"]] - true[g["lower"]], abs=2.0)
+        assert g["low"] < g["elo"] < g["high"]
+    # 20 Elo apart (w over x) needs far more games than 150 or 250 Elo apart
+    assert [g["separated"] for g in many] == [True, True, True, True]
+    few = rating_gaps(pairs_for(true, 40), names, "anchor", prior_games=0.0)
+    assert [g["separated"] for g in few] == [True, False, True, True]
+    # the difference of two players is known better than each against the anchor
+    ratings = fit_elo(pairs_for(true, 40), names, "anchor", prior_games=0.0)
+    gap = few[1]
+    spans = [ratings[n]["high"] - ratings[n]["low"] for n in ("w", "x")]
+    assert gap["high"] - gap["low"] < sum(spans) / 2 * math.sqrt(2)
+    table = format_ratings({"ratings": ratings, "gaps": few}).splitlines()
+    assert "lead over next" in table[0] and table[1].startswith("z") and table[1].endswith("*")
+    assert not table[2].endswith("*")  # w's lead over x is not established
 
 
 def test_a_clean_sweep_stays_finite() -> None:
