@@ -220,8 +220,13 @@ def rating_gaps(
 def format_ratings(result: dict[str, Any]) -> str:
     """The ratings as a text table, best first; with the fit's gaps, each player's lead over
     the next one down and its 95% interval ("*" where the interval excludes 0)."""
-    rows = sorted(result["ratings"].items(), key=lambda kv: -kv[1]["elo"])
-    lead = {g["upper"]: g for g in result.get("gaps", [])}
+    gaps = result.get("gaps", [])
+    if gaps:  # the fit's own order (ratings rounded to 0.1 Elo may tie)
+        order = [gaps[0]["upper"]] + [g["lower"] for g in gaps]
+        rows = [(n, result["ratings"][n]) for n in order]
+    else:
+        rows = sorted(result["ratings"].items(), key=lambda kv: -kv[1]["elo"])
+    lead = {g["upper"]: g for g in gaps}
     head = f"{'player':<28} {'Elo':>8} {'95% interval':>18} {'games':>6}"
     lines = [head + (f"  {'lead over next (95%)':>26}" if lead else "")]
     for name, r in rows:
