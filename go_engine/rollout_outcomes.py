@@ -4,7 +4,7 @@ AlphaGo's Figure 2b sets the value network's error beside the mean result of k r
 each position. `rollout_outcomes` plays `playouts` rollouts of any of the Numba rollout
 policies (random, light, the trained weights) from a position (with the pass count reset, so
 a finished game is played out too) and scores each end position by area with every stone
-alive, as a rollout's end has no dead stones left to judge.
+alive (komi from the position), as a rollout's end has no dead stones left to judge.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from go_engine.jit import JIT
 from go_engine.playout import default_max_moves
 from go_engine.rng import make_rng
 from go_engine.rollout_policy import RolloutPolicy, rollout
-from go_engine.scoring import ownership
-from go_engine.state import BLACK, M_N, M_PASSES, WHITE, State
+from go_engine.scoring import area_score_dead
+from go_engine.state import M_N, M_PASSES, State
 
 
 @njit(**JIT)
@@ -30,7 +30,6 @@ def _outcomes(
     mode: int,
     weights: np.ndarray,
     last: int,
-    komi: float,
 ) -> np.ndarray:
     n = st.meta[M_N]
     nn = n * n
@@ -44,13 +43,7 @@ def _outcomes(
         copy_into(work, st)
         work.meta[M_PASSES] = 0
         rollout(work, rng, max_moves, mode, weights, last, moves, cand, score)
-        owner = ownership(work, none)
-        black = -komi
-        for a in range(nn):
-            if owner[a] == BLACK:
-                black += 1.0
-            elif owner[a] == WHITE:
-                black -= 1.0
+        black = area_score_dead(work, none)
         out[r] = 1 if black > 0 else -1 if black < 0 else 0
     return out
 
@@ -59,7 +52,6 @@ def rollout_outcomes(
     st: State,
     playouts: int,
     policy: RolloutPolicy,
-    komi: float,
     seed: int = 0,
     last_action: int = -1,
 ) -> np.ndarray:
@@ -70,4 +62,4 @@ def rollout_outcomes(
     last = -1 if last_action < 0 or last_action >= n * n else int(st.a2p[last_action])
     rng = make_rng(seed)
     max_moves = default_max_moves(n)
-    return _outcomes(st, playouts, rng, max_moves, policy.code, policy.weights, last, komi)
+    return _outcomes(st, playouts, rng, max_moves, policy.code, policy.weights, last)

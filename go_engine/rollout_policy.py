@@ -96,6 +96,11 @@ class RolloutPolicy:
         """The trained 19x19 weights shipped with the package (go_engine/data/rollout19.npz)."""
         return cls.load(SHIPPED_PATH)
 
+    @classmethod
+    def named(cls, mode: str) -> RolloutPolicy:
+        """The rollout policy called `mode`: the trained (shipped) weights for "weights"."""
+        return cls.shipped() if mode == "weights" else cls(mode)
+
     def save(self, path: str | Path) -> None:
         """Write mode and weights to an .npz file (atomically, compressed)."""
         buffer = io.BytesIO()

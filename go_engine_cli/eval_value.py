@@ -38,13 +38,12 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     import numpy as np
-    import torch
 
     from go_engine.rollout_policy import RolloutPolicy
     from training.checkpoint import load_checkpoint
     from training.rl_policy import load_agz_net
     from training.torch_evaluator import select_device
-    from training.value_net import ValueConfig, generate, value_mse
+    from training.value_net import ValueConfig, generate, value_errors, value_mse
     from training.value_rollouts import (
         RolloutEstimates,
         move_bins,
@@ -71,24 +70,17 @@ def run(args: argparse.Namespace) -> int:
             net = load_agz_net(config.sl if mode == "sl" else config.rl, held.board_size, device)
             results = network_estimates(held, k_max, net, device, args.seed, progress=True)
         else:
-            if mode == "weights":
-                w = args.rollout_weights
-                policy = RolloutPolicy.load(w) if w else RolloutPolicy.shipped()
-            else:
-                policy = RolloutPolicy(mode)
+            w = args.rollout_weights if mode == "weights" else None
+            policy = RolloutPolicy.load(w) if w else RolloutPolicy.named(mode)
             results = numba_estimates(held, k_max, policy, args.seed)
         seconds[mode] = time.perf_counter() - start
         estimates.append(RolloutEstimates(mode, results))
     # The value network last: a run can start its rollouts before its training has finished.
     model = args.model or run_dir / "checkpoints" / "value.safetensors"
     net = load_checkpoint(model, device, expect_board_size=held.board_size).net
-    net.eval()
     start = time.perf_counter()
-    with torch.no_grad():
-        x = torch.from_numpy(held.as_samples().unpacked_planes()).to(device)
-        v = net(x)[1].float().cpu().numpy()
+    value_err = value_errors(net, held, device)
     seconds["value network"] = time.perf_counter() - start
-    value_err = (v - held.value) ** 2
     rows = [{"estimator": "value network", "rollouts": 0, "mse": float(value_err.mean())}]
     for e in estimates:
         for k in args.rollouts:

@@ -93,11 +93,6 @@ NETWORK_SYMMETRIES = {"policy": "average"}
 DEFAULT_VISITS = 10_000  # a search player's budget when neither visits nor seconds is given
 
 
-def rollout_policy(mode: str) -> RolloutPolicy:
-    """The rollout policy called `mode`: the trained (shipped) weights for "weights"."""
-    return RolloutPolicy.shipped() if mode == "weights" else RolloutPolicy(mode)
-
-
 PLANE_MAKERS = {"agz": agz_planes, "extended": extended_planes}  # the policy player's input
 
 
@@ -271,7 +266,7 @@ class PUCTRolloutPlayer(SearchPlayer):
         if n not in self.searches:
             seed = self.config.seed if self.config.seed is not None else 0
             self.searches[n] = Search(
-                RolloutEvaluator(rollout_policy(self.config.rollout)),
+                RolloutEvaluator(RolloutPolicy.named(self.config.rollout)),
                 n,
                 SearchConfig(seed=seed, c_init=2.0),
             )
@@ -374,7 +369,7 @@ class NetworkPlayer(SearchPlayer):
         if n not in self.searches:
             evaluator = self.network_evaluator(n)
             if self.mixed:
-                policy = rollout_policy(self.config.rollout)
+                policy = RolloutPolicy.named(self.config.rollout)
                 evaluator = MixedEvaluator(evaluator, self.config.mix, policy)
             seed = self.config.seed if self.config.seed is not None else 0
             # Virtual loss spreads a batch over the root's children: with the few dozen

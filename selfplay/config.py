@@ -91,11 +91,7 @@ def leaf_evaluator(network: Any, config: SelfPlayConfig) -> Any:
     from go_engine.evaluator import MixedEvaluator
     from go_engine.rollout_policy import RolloutPolicy
 
-    if config.rollout == "weights":
-        policy = RolloutPolicy.shipped()
-    else:
-        policy = RolloutPolicy(config.rollout)
-    return MixedEvaluator(network, config.rollout_weight, policy)
+    return MixedEvaluator(network, config.rollout_weight, RolloutPolicy.named(config.rollout))
 
 
 @dataclass

@@ -265,17 +265,24 @@ def generate(config: ValueConfig, log=print) -> tuple[ValuePositions, ValuePosit
 
 
 @torch.no_grad()
-def value_mse(net: PolicyValueNet, positions: ValuePositions, device: torch.device) -> float:
-    """Mean squared error of the net's value against the results of `positions`."""
+def value_errors(
+    net: PolicyValueNet, positions: ValuePositions, device: torch.device
+) -> np.ndarray:
+    """float64[S]: the squared error of the net's value against each position's result."""
     net.eval()
     samples = positions.as_samples()
-    err = 0.0
+    err = np.zeros(len(samples), np.float64)
     for at in range(0, len(samples), 1024):
         rows = np.arange(at, min(len(samples), at + 1024))
         x = torch.from_numpy(samples.unpacked_planes(rows)).to(device)
         v = net(x)[1].float().cpu().numpy()
-        err += float(((v - positions.value[rows]) ** 2).sum())
-    return err / max(1, len(samples))
+        err[rows] = (v - positions.value[rows]) ** 2
+    return err
+
+
+def value_mse(net: PolicyValueNet, positions: ValuePositions, device: torch.device) -> float:
+    """Mean squared error of the net's value against the results of `positions`."""
+    return float(value_errors(net, positions, device).mean()) if len(positions) else 0.0
 
 
 def train_value(config: ValueConfig, log=print) -> dict[str, Any]:

@@ -26,9 +26,6 @@ from training.nets import PolicyValueNet
 from training.rl_policy import playable, policy_logits, sample_move
 from training.value_net import ValuePositions
 
-NUMBA_MODES = ("random", "light", "weights")
-NETWORK_MODES = ("sl", "rl")
-
 
 @dataclass
 class RolloutEstimates:
@@ -57,7 +54,7 @@ def numba_estimates(
     for i in range(len(positions)):
         g = positions.game(i)
         last = g.moves[-1][0] if g.moves else -1
-        black = rollout_outcomes(g.state, rollouts, policy, positions.komi, seed + 7919 * i, last)
+        black = rollout_outcomes(g.state, rollouts, policy, seed + 7919 * i, last)
         out[i] = black if g.to_play == BLACK else -black
     return out
 
