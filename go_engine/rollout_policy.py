@@ -80,6 +80,13 @@ class RolloutPolicy:
             w = shape_table()  # the light policy reads its 3x3 shapes from the weights array
         if self.mode == "weights" and w.shape != (N_WEIGHTS,):
             raise ValueError(f"rollout weights must have shape ({N_WEIGHTS},), not {w.shape}")
+        if w.flags.writeable:
+            # Read-only like the light policy's shape table, so that every policy hands the
+            # compiled searches one argument type: one compilation, the one `go-engine warmup`
+            # makes (a writable array is another type, and compiling the PUCT kernel for it
+            # took 80 s at the first move of a search with the trained weights).
+            w = w.copy()
+            w.flags.writeable = False
         object.__setattr__(self, "weights", w)
 
     @classmethod

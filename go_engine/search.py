@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,11 +64,17 @@ class SearchConfig:
     rollout_max_moves: int = 0  # rollout move cap (0: 3*N*N + 20)
     ladder_nodes: int = feats.DEFAULT_LADDER_NODES  # extended planes' ladder reading budget
     max_depth: int = 0  # deepest path followed (0: 2*N*N + 64)
+    # 2: a network search collects (and plays the rollouts of) the next batch of leaves while
+    # the evaluator works on the last one, in a second thread; 1: one after the other. The
+    # kernels release the GIL and so do the network runtimes, so this uses a second core.
+    threads: int = 1
     seed: int = 0
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
             raise ValueError("batch_size must be at least 1")
+        if self.threads not in (1, 2):
+            raise ValueError(f"threads must be 1 or 2, not {self.threads}")
         if self.max_nodes < 1000:
             raise ValueError("max_nodes must be at least 1000")
 
@@ -86,13 +93,18 @@ class Search:
         self.rollout_moves = cfg.rollout_max_moves or default_max_moves(n)
         self.tree: Tree = new_tree(cfg.max_nodes)
         self._spare: Tree = new_tree(cfg.max_nodes)
-        self.batch = puct.new_batch(
+        batch_shape = (
             n,
             cfg.batch_size,
             PLANES[evaluator.features],
             cfg.max_depth or 2 * n * n + 64,
             self.rollout_moves,
         )
+        self.batch = puct.new_batch(*batch_shape)
+        # The overlapped search's second batch and its evaluation thread (made on first use).
+        self.pipelined = cfg.threads > 1 and evaluator.network
+        self._batch2 = puct.new_batch(*batch_shape) if self.pipelined else None
+        self._pool: ThreadPoolExecutor | None = None
         self.cache = puct.new_cache(n, cfg.cache_entries if evaluator.network else 0)
         depth = feats.default_ladder_depth(n) if evaluator.features == "extended" else 1
         self.ws = feats.workspace(n, depth)
@@ -152,7 +164,7 @@ class Search:
             self._rwork = copy_state(state)
 
     # -- the two halves of a round, for run() and run_many()
-    def _collect(self, budget: int) -> int:
+    def _collect(self, budget: int, batch: puct.Batch | None = None) -> int:
         k, done = puct.simulate(
             self.tree,
             self._root,
@@ -161,7 +173,7 @@ class Search:
             self.cfg_vec,
             self.weights,
             self.rng,
-            self.batch,
+            self.batch if batch is None else batch,
             self.cache,
             self.ws,
             budget,
@@ -170,10 +182,12 @@ class Search:
         self._done += done
         return k
 
-    def _apply(self, k: int, priors: np.ndarray, values: np.ndarray) -> None:
+    def _apply(
+        self, k: int, priors: np.ndarray, values: np.ndarray, batch: puct.Batch | None = None
+    ) -> None:
         puct.apply(
             self.tree,
-            self.batch,
+            self.batch if batch is None else batch,
             k,
             np.ascontiguousarray(priors, np.float32),
             np.ascontiguousarray(values, np.float32),
@@ -182,8 +196,8 @@ class Search:
         )
         self._done += k
 
-    def _abandon(self, k: int) -> None:
-        puct.abandon(self.tree, self.batch, k)
+    def _abandon(self, k: int, batch: puct.Batch | None = None) -> None:
+        puct.abandon(self.tree, self.batch if batch is None else batch, k)
 
     def _start(self, state: State, noise: bool) -> None:
         """Point the tree at `state`, zero the counter and mix noise into the root priors
@@ -230,6 +244,9 @@ class Search:
         deadline = None if seconds is None else start + seconds
         target = visits if visits is not None else 1 << 40
         self._start(state, noise)
+        if self.pipelined:
+            self._run_overlapped(target, deadline)
+            return self.result(time.perf_counter() - start)
         chunk = self.config.batch_size if self.evaluator.network else 64
         while self._done < target:
             if deadline is not None and time.perf_counter() >= deadline:
@@ -241,6 +258,42 @@ class Search:
             if not self.evaluator.network and deadline is not None:
                 chunk = self._adapt(chunk, start, deadline)
         return self.result(time.perf_counter() - start)
+
+    def _run_overlapped(self, target: int, deadline: float | None) -> None:
+        """The search loop with two batches: while the evaluator thread works on one, this
+        thread collects the other (the pending leaves' virtual losses steer it elsewhere),
+        then applies the finished one. Stops like `run`'s loop, with no evaluation left
+        pending."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="search-eval")
+        batches = (self.batch, self._batch2)
+        cur = 0
+        pending: tuple[puct.Batch, int, Future] | None = None
+        size = self.config.batch_size
+        while True:
+            in_flight = pending[1] if pending else 0
+            stop = self._done + in_flight >= target or (
+                deadline is not None and time.perf_counter() >= deadline
+            )
+            k = 0
+            if not stop:
+                k = self._collect(min(size, target - self._done - in_flight), batches[cur])
+            if pending is not None:
+                batch, n, future = pending
+                pending = None
+                try:
+                    priors, values = future.result()
+                except BaseException:
+                    self._abandon(n, batch)
+                    self._abandon(k, batches[cur])
+                    raise
+                self._apply(n, priors, values, batch)
+            if k:
+                planes = batches[cur].planes[:k]
+                pending = (batches[cur], k, self._pool.submit(self.evaluator.evaluate, planes))
+                cur = 1 - cur
+            elif in_flight == 0 and (stop or self.tree.status[0] != EXPANDED):
+                break  # out of budget, or the root is terminal: nothing to search
 
     def _adapt(self, chunk: int, start: float, deadline: float) -> int:
         """Grow the compiled chunk until one takes about 1/50 of the time budget."""

@@ -37,6 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     r = sub.add_parser("rollout", help="rollout moves/s: trained weights, light and random")
     bench_rollout.add_arguments(r)
+    from go_engine_cli import bench_player
+
+    bench_player.add_arguments(sub)
     from go_engine_cli import bench_report
 
     bench_report.add_arguments(sub)
@@ -226,6 +229,10 @@ def run(args: argparse.Namespace) -> int:
         from go_engine_cli.bench_nn import print_nn, run_nn
 
         _emit(run_nn(args), args.json, print_nn, args.record, "nn")
+    elif args.bench == "player":
+        from go_engine_cli.bench_player import print_player, run_player
+
+        _emit(run_player(args), args.json, print_player)
     elif args.bench == "rollout":
         from go_engine_cli import bench_rollout
 

@@ -23,7 +23,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=None, help="random seed")
     parser.add_argument("--visits", type=int, default=None, help="search visits per move")
     parser.add_argument("--time", type=float, default=None, help="seconds per move")
-    parser.add_argument("--threads", type=int, default=1, help="search threads")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="search threads: mcts grows one tree per thread (default 1); the network searches "
+        "use 2 to run the network while the next leaves and their rollouts are found (default: "
+        "2 when the process may use two cores)",
+    )
     parser.add_argument(
         "--model", default=None, help="network checkpoint for the policy, puct and mixed players"
     )
@@ -35,7 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         choices=["light", "random", "weights"],
         help="rollout policy of the rollout searches: light (the default), random, or weights "
-        "(AlphaGo's trained rollout policy; the alphago player's default; PUCT players only)",
+        "(AlphaGo's trained rollout policy; the default of the alphago player and so of the "
+        "9x9 default; PUCT players only)",
     )
     parser.add_argument(
         "--mercy",
@@ -55,7 +63,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--value-model",
         default=None,
-        help="alphago player: a value network (default: the policy network's value head)",
+        help="alphago player: a value network (default: the shipped value network of the board "
+        "size when --model is not given (9x9), else the policy network's value head)",
     )
     parser.add_argument(
         "--uniform-priors",
@@ -81,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
                 visits=args.visits,
                 seconds=args.time,
                 threads=args.threads,
-                rollout=args.rollout or ("weights" if args.player == "alphago" else "light"),
+                rollout=args.rollout,
                 model=args.model,
                 mix=args.mix,
                 value_model=args.value_model,

@@ -50,8 +50,11 @@ class PlayerConfig:
     seed: int | None = None
     visits: int | None = None  # search simulations per move
     seconds: float | None = None  # search time per move (with visits: whichever ends first)
-    threads: int = 1  # search threads
-    rollout: str = "light"  # rollout policy of the searches that play rollouts
+    # Search threads. mcts: root-parallel trees (default 1). Network searches: 2 overlap the
+    # network with the tree and rollouts (default: 2 where this process may use 2 cores).
+    threads: int | None = None
+    # rollout policy of the searches that play rollouts; None: the player's own (`rollout_mode`)
+    rollout: str | None = None
     model: str | None = None  # checkpoint of the network players
     mix: float = 0.5  # lambda of the mixed player: the rollouts' share of a leaf's value
     value_model: str | None = None  # alphago player: a separate value network
@@ -68,7 +71,7 @@ class PlayerConfig:
             raise ValueError(f"visits must be at least 1, not {self.visits}")
         if self.seconds is not None and not self.seconds > 0:
             raise ValueError(f"seconds must be positive, not {self.seconds}")
-        if self.threads < 1:
+        if self.threads is not None and self.threads < 1:
             raise ValueError(f"threads must be at least 1, not {self.threads}")
         if not 0.0 <= self.mix <= 1.0:
             raise ValueError(f"mix must lie in [0, 1], not {self.mix}")
@@ -78,7 +81,7 @@ class PlayerConfig:
             raise ValueError(
                 f"symmetries must be one of {', '.join(SYMMETRY_MODES)}, not {self.symmetries!r}"
             )
-        if self.rollout not in ROLLOUT_MODES:
+        if self.rollout is not None and self.rollout not in ROLLOUT_MODES:
             raise ValueError(
                 f"rollout must be one of {sorted(ROLLOUT_MODES)}, not {self.rollout!r}"
             )
@@ -131,6 +134,12 @@ class SearchPlayer:
 
     # (visits, seconds) when neither the options nor the clock give a budget
     default_budget: tuple[int | None, float | None] = (DEFAULT_VISITS, None)
+    default_rollout = "light"  # the rollout policy when the options name none
+
+    @property
+    def rollout_mode(self) -> str:
+        """The rollout policy this player's searches play: --rollout, or its own default."""
+        return self.config.rollout or self.default_rollout
 
     def budget(self) -> tuple[int | None, float | None]:
         visits, seconds = self.config.visits, self.config.seconds
@@ -242,8 +251,8 @@ class MCTSPlayer(SearchPlayer):
         if n not in self.engines:
             seed = self.config.seed if self.config.seed is not None else 0
             cfg = MCTSConfig(
-                threads=self.config.threads,
-                rollout=self.config.rollout,
+                threads=self.config.threads or 1,
+                rollout=self.rollout_mode,
                 mercy=self.config.mercy,
                 seed=seed,
             )
@@ -266,7 +275,7 @@ class PUCTRolloutPlayer(SearchPlayer):
         if n not in self.searches:
             seed = self.config.seed if self.config.seed is not None else 0
             self.searches[n] = Search(
-                RolloutEvaluator(RolloutPolicy.named(self.config.rollout)),
+                RolloutEvaluator(RolloutPolicy.named(self.rollout_mode)),
                 n,
                 SearchConfig(seed=seed, c_init=2.0),
             )
@@ -369,7 +378,7 @@ class NetworkPlayer(SearchPlayer):
         if n not in self.searches:
             evaluator = self.network_evaluator(n)
             if self.mixed:
-                policy = RolloutPolicy.named(self.config.rollout)
+                policy = RolloutPolicy.named(self.rollout_mode)
                 evaluator = MixedEvaluator(evaluator, self.config.mix, policy)
             seed = self.config.seed if self.config.seed is not None else 0
             # Virtual loss spreads a batch over the root's children: with the few dozen
@@ -377,7 +386,15 @@ class NetworkPlayer(SearchPlayer):
             # On a CPU a batch of 4 costs little throughput (BENCHMARKS, "Networks").
             on_gpu = "cuda" in str(getattr(evaluator, "device", ""))
             batch = 16 if on_gpu else 4
-            self.searches[n] = Search(evaluator, n, SearchConfig(batch_size=batch, seed=seed))
+            # Two threads overlap the network with the tree and the rollouts; more have no
+            # use in one tree (the network runtime already spreads a batch over the cores).
+            # On one core the overlap costs about 5% (BENCHMARKS.md), so it waits for two.
+            from training.network_evaluator import usable_cores
+
+            threads = min(2, self.config.threads or usable_cores())
+            self.searches[n] = Search(
+                evaluator, n, SearchConfig(batch_size=batch, seed=seed, threads=threads)
+            )
         return self.searches[n]
 
     def search(self, state: State, visits: int | None, seconds: float | None) -> SearchResult:
@@ -394,29 +411,49 @@ class MixedPlayer(NetworkPlayer):
 
 class AlphaGoPlayer(MixedPlayer):
     """AlphaGo (Silver et al. 2016): PUCT with the policy network's priors (--model, the SL
-    network), leaf values (1 - mix) * v + mix * z with v from a separate value network
-    (--value-model; without one, the policy network's own value head) and z from a rollout of
-    the fast rollout policy (--rollout; "weights", the trained policy, is AlphaGo's). With
-    --uniform-priors the policy network's priors are replaced by equal ones (the ablation's
-    "no policy network" variants: --mix 1 rollouts only, --mix 0 value network only)."""
+    network), leaf values (1 - mix) * v + mix * z with v from a separate value network and z
+    from a rollout of the fast rollout policy (--rollout; by default "weights", the trained
+    policy, as AlphaGo's). The value network is --value-model; without one, the shipped value
+    network of the board size when the policy is the shipped one too (9x9: `value9`), else
+    the policy network's own value head. With --uniform-priors the policy network's priors
+    are replaced by equal ones (the ablation's "no policy network" variants: --mix 1 rollouts
+    only, --mix 0 value network only)."""
 
     name = "alphago"
+    default_rollout = "weights"
 
     def __init__(self, config: PlayerConfig | None = None) -> None:
         super().__init__(config)
-        self.value_networks: dict[int, object] = {}
+        self.value_networks: dict[int, object | None] = {}
         if self.config.value_model:
             from training.network_evaluator import load_evaluator
 
             value = load_evaluator(self.config.value_model)  # refused at start when bad
             self.value_networks[value.board_size] = value
 
-    def network_evaluator(self, n: int):
-        evaluator = self.networks.get(n)
+    def value_network(self, n: int):
+        """The value network for an n x n board, or None to use the policy network's head."""
         if self.config.value_model:
             value = self.value_networks.get(n)
             if value is None:
                 raise ValueError(f"the value network does not play {n}x{n}")
+            return value
+        if n not in self.value_networks:
+            from training.networks import shipped_value_network
+
+            path = None if self.config.model else shipped_value_network(n)
+            if path is None:
+                self.value_networks[n] = None
+            else:
+                from training.network_evaluator import load_evaluator
+
+                self.value_networks[n] = load_evaluator(path, expect_board_size=n)
+        return self.value_networks[n]
+
+    def network_evaluator(self, n: int):
+        evaluator = self.networks.get(n)
+        value = self.value_network(n)
+        if value is not None:
             evaluator = PairEvaluator(evaluator, value)
         if self.config.uniform_priors:
             evaluator = UniformPriors(evaluator)
@@ -424,10 +461,11 @@ class AlphaGoPlayer(MixedPlayer):
 
 
 # The default player's choice per board size with a shipped network; other sizes play mcts.
-# On 9x9 the shipped network's value head does not generalise (449 games of training data), so
-# the default mixes it with rollouts: at 0.5 s a move, mixed beat mcts 5 of 10 games and puct
-# 0 of 4 (BENCHMARKS.md, supervised networks).
-AUTO_CHOICE = {19: "puct", 9: "mixed"}
+# 19x19: the network search. 9x9: AlphaGo's player, with the shipped value network trained on
+# RL-policy games and the trained rollout policy (the shipped sl9's own value head, fitted on
+# 449 games, does not generalise); it beat the earlier default, `mixed` with light rollouts
+# and sl9's value head, in a direct match (BENCHMARKS.md, "The 9x9 default player").
+AUTO_CHOICE = {19: "puct", 9: "alphago"}
 
 
 class AutoPlayer(SearchPlayer):

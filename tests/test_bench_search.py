@@ -53,3 +53,41 @@ def test_mercy_check_counts_what_the_rule_stops() -> None:
     assert tiny["moves_saved"] > usual["moves_saved"] >= 0
     assert usual["stopped"] < tiny["stopped"]
     assert 0.0 <= tiny["winner_agrees"] <= 1.0
+
+
+def test_bench_player_times_each_thread_count_on_fresh_trees(tmp_path, capsys) -> None:
+    import pytest
+
+    from go_engine_cli.bench_player import game_positions, print_player, run_player
+    from training.checkpoint import save_checkpoint
+    from training.nets import NetConfig, PolicyValueNet
+
+    model = tmp_path / "net.safetensors"
+    save_checkpoint(model, PolicyValueNet(NetConfig(board_size=7, blocks=1, channels=8)))
+    states = game_positions(7, 3, seed=1)  # no 7x7 network is shipped: a random game
+    assert len(states) == 3 and len({s.meta.tobytes() for s in states}) == 3
+    args = argparse.Namespace(
+        size=7,
+        player="mixed",
+        model=str(model),
+        value_model=None,
+        rollout=None,
+        mix=0.5,
+        threads=[1, 2],
+        seconds=0.05,
+        positions=3,
+        repeats=2,
+        seed=1,
+        json=False,
+    )
+    result = to_jsonable(run_player(args))
+    assert [r["threads"] for r in result["rows"]] == [1, 2]
+    assert result["rows"][0]["ratio"] == 1.0 and result["positions"] == 3
+    for row in result["rows"]:
+        assert len(row["runs"]) == 2 and row["sims_per_s"] > 0
+        # A reused tree would count the same simulations again at thousands a second more.
+        assert max(row["runs"]) < 50 * min(row["runs"])
+    print_player(result)
+    assert "2 thread(s)" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="network search"):
+        run_player(argparse.Namespace(**{**vars(args), "player": "mcts"}))

@@ -29,7 +29,7 @@ from go_engine.rollout_policy import N_WEIGHTS, RolloutPolicy
 from go_engine.search import Search, SearchConfig, run_many
 from go_engine.search_result import RESIGN, MoveChoice, SearchResult, choose_move
 from go_engine.state import M_TO_PLAY, new_state
-from go_engine.tree import EXPANDED, T_USED
+from go_engine.tree import EXPANDED, PENDING, T_USED
 from tests.positions import setup
 
 # Black to play: 'a' captures eight white stones.
@@ -353,6 +353,20 @@ def test_rollout_policy_weights_and_files(tmp_path) -> None:
         RolloutPolicy("weights", np.zeros(3))
 
 
+def test_every_rollout_policy_gives_the_search_kernels_one_argument_type() -> None:
+    """`go-engine warmup` compiles the PUCT kernel for one weights type; a policy whose array
+    had another (a writable one) would compile it again at a player's first move."""
+    import numba
+
+    policies = [RolloutPolicy.named(m) for m in ("random", "light", "weights")]
+    w = np.ones(N_WEIGHTS, np.float32)
+    policies += [RolloutPolicy.uniform(), RolloutPolicy("weights", w)]
+    assert len({str(numba.typeof(p.weights)) for p in policies}) == 1
+    assert w.flags.writeable  # the caller's own array is left as it was
+    w[0] = 2.0
+    assert policies[-1].weights[0] == 1.0
+
+
 def test_rollout_searches_refuse_the_weights_policy_by_name() -> None:
     # Pure MCTS and Monte Carlo ownership play light or random rollouts only (their kernels do
     # not carry the weights rollout); asking for it is a clear error, not a silent random one.
@@ -368,3 +382,95 @@ def test_terminal_root_returns_no_children() -> None:
     g.play(g.pass_action)
     result = Search(UniformEvaluator(), 9).run(copy_state(g.state), visits=20)
     assert len(result.actions) == 0
+
+
+class SlowNet(ConstantNet):
+    """A ConstantNet that takes a few milliseconds a call and records, from inside each call,
+    its thread and how many leaves of its search's tree are waiting for an evaluation."""
+
+    def __init__(self, value: float = 0.0, fail_after: int = -1) -> None:
+        super().__init__(value)
+        self.search: Search | None = None
+        self.threads: set[int] = set()
+        self.pending: list[int] = []
+        self.fail_after = fail_after
+
+    def evaluate(self, planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        import threading
+        import time
+
+        if len(self.calls) == self.fail_after:
+            raise RuntimeError("the network fell over")
+        self.threads.add(threading.get_ident())
+        time.sleep(0.003)
+        assert self.search is not None
+        used = int(self.search.tree.meta[T_USED])
+        self.pending.append(int((self.search.tree.status[:used] == PENDING).sum()))
+        return super().evaluate(planes)
+
+
+def _slow_search(net: SlowNet, threads: int, **kw) -> Search:
+    search = Search(net, 9, SearchConfig(batch_size=4, cache_entries=0, threads=threads, **kw))
+    net.search = search
+    return search
+
+
+def test_two_threads_evaluate_one_batch_while_collecting_the_next() -> None:
+    import threading
+
+    net = SlowNet(0.1)
+    search = _slow_search(net, threads=2)
+    result = search.run(new_state(9), visits=400)
+    assert result.root_visits == 400
+    assert sum(net.calls) == 400  # every simulation evaluated once, none lost or repeated
+    _check_tree(search.tree)  # visits add up, no virtual loss left
+    assert threading.get_ident() not in net.threads  # the network ran in the other thread
+    # While the network worked on one batch, the next one was collected beside it.
+    assert max(net.pending) > 4
+    one = SlowNet(0.1)
+    _slow_search(one, threads=1).run(new_state(9), visits=400)
+    assert max(one.pending) <= 4 and threading.get_ident() in one.threads
+
+
+def test_two_thread_search_with_rollouts_finds_the_capture_and_repeats_itself() -> None:
+    """The overlapped search collects the same leaves whatever the network's timing (each
+    round waits for the last batch), so a seed fixes it; and it reads tactics as well."""
+    pos = setup(CAPTURE, "b")
+
+    def run() -> SearchResult:
+        net = ConstantNet(0.0)  # uniform priors: the rollouts must find the capture
+        cfg = SearchConfig(seed=1, c_init=2.0, threads=2)
+        return Search(MixedEvaluator(net, 1.0), 9, cfg).run(pos.game.state, visits=8000)
+
+    first = run()
+    assert _best(first) == pos.marks["a"]
+    assert np.array_equal(first.visits, run().visits)
+
+
+def test_two_thread_search_keeps_time_and_survives_a_failing_network() -> None:
+    net = SlowNet(0.0)
+    search = _slow_search(net, threads=2)
+    search.run(new_state(9), visits=8)
+    result = search.run(new_state(9), seconds=0.3)
+    assert 0.25 < result.seconds < 0.6
+    _check_tree(search.tree)
+    bad = SlowNet(0.0, fail_after=5)
+    search = _slow_search(bad, threads=2, reuse_tree=False)
+    with pytest.raises(RuntimeError, match="fell over"):
+        search.run(new_state(9), visits=200)
+    used = int(search.tree.meta[T_USED])
+    assert not (search.tree.status[:used] == PENDING).any()  # both batches given up
+    _check_tree(search.tree)
+    bad.fail_after = -1
+    assert search.run(new_state(9), visits=50).root_visits == 50  # and it searches again
+
+
+def test_two_thread_search_of_a_terminal_root_returns() -> None:
+    g = Game(9)
+    g.play(g.pass_action)
+    g.play(g.pass_action)
+    search = Search(ConstantNet(), 9, SearchConfig(threads=2))
+    result = search.run(copy_state(g.state), seconds=5.0)
+    assert len(result.actions) == 0 and result.seconds < 1.0
+    with pytest.raises(ValueError, match="threads"):
+        SearchConfig(threads=3)

@@ -13,13 +13,15 @@ import numpy as np
 import pytest
 import torch
 
+from go_engine.evaluator import PairEvaluator
 from go_engine.features import agz_planes
 from go_engine.game import Game
 from go_engine.sgf_io import write_sgf
 from gtp.engine import EngineConfig, GTPEngine
 from gtp.players import AutoPlayer, PlayerConfig
+from tests.positions import setup
 from training.checkpoint import load_checkpoint, read_metadata
-from training.networks import shipped_network, shipped_sizes
+from training.networks import shipped_network, shipped_sizes, shipped_value_network
 
 pytestmark = pytest.mark.skipif(not shipped_sizes(), reason="no shipped network installed")
 
@@ -47,18 +49,46 @@ def test_shipped_19x19_network_opens_in_a_corner() -> None:
     assert 2 <= lines[0] <= 3 and 2 <= lines[1] <= 4
 
 
+def test_shipped_value_network_carries_its_record_and_judges_settled_positions() -> None:
+    path = shipped_value_network(9)
+    assert path is not None and path.stat().st_size < 2 * 2**20
+    meta = read_metadata(path)
+    assert meta["board_size"] == 9 and meta["features"] == "agz" and meta["dtype"] == "float16"
+    assert "go-engine train value" in meta["info"]["command"]
+    assert meta["metrics"]["held_out_mse"] < meta["metrics"]["held_out_mse_before"]
+    assert shipped_value_network(19) is None
+    # Black owns the left six columns and White the right three, every eye made: a settled
+    # position that each side to move must judge alike (komi 7.5 does not change the winner).
+    rows = ["X X X X X X O . O", "X . X X X X O O O", "X X X . X X O . O"] * 3
+    net = load_checkpoint(path, load_optimizer=False).net.eval()
+    black = torch.from_numpy(agz_planes(setup("\n".join(rows), "b").game.state))[None]
+    white = torch.from_numpy(agz_planes(setup("\n".join(rows), "w").game.state))[None]
+    with torch.no_grad():
+        assert float(net(black)[1]) > 0.5 and float(net(white)[1]) < -0.5
+
+
 def test_auto_player_uses_the_network_where_one_is_shipped() -> None:
     player = AutoPlayer(PlayerConfig(seed=1, visits=16))
     assert player.delegate(19).name == "puct"
-    assert player.delegate(9).name == "mixed"
-    assert player.delegate(7).name == "mcts"
+    nine = player.delegate(9)
+    assert nine.name == "alphago" and nine.rollout_mode == "weights"
+    evaluator = nine.network_evaluator(9)  # the shipped policy paired with the value network
+    assert isinstance(evaluator, PairEvaluator)
+    assert evaluator.value.board_size == 9 and evaluator.net is not evaluator.value
+    assert player.delegate(7).name == "mcts" and player.delegate(7).rollout_mode == "light"
+    # Two threads (network beside the tree) by default wherever two cores may be used.
+    from training.network_evaluator import usable_cores
+
+    assert nine.searcher(9).pipelined == (usable_cores() >= 2)
+    single = AutoPlayer(PlayerConfig(seed=1, visits=16, threads=1)).delegate(9)
+    assert not single.searcher(9).pipelined
     engine = GTPEngine(EngineConfig(size=9, player_config=PlayerConfig(seed=1, visits=16)))
     assert engine.player.name == "auto"
     out = engine.handle("genmove b")
     assert out.startswith("= ") and out.split()[1] not in ("pass", "resign")
     engine.handle("boardsize 7")
     assert engine.handle("genmove w").startswith("= ")
-    assert set(engine.player.delegates) == {"mixed", "mcts"}
+    assert set(engine.player.delegates) == {"alphago", "mcts"}
 
 
 def test_eval_policy_defaults_to_the_shipped_network_of_the_games_size(tmp_path) -> None:

@@ -2,7 +2,8 @@
 
 Each network here was made by the project's own commands; README.md in this folder gives the
 command, the training time and the validation figures of each file. `go-engine gtp` and
-`go-engine eval policy` use `shipped_network(board_size)` when no --model is given.
+`go-engine eval policy` use `shipped_network(board_size)` when no --model is given, and the
+`alphago` player (the 9x9 default) adds `shipped_value_network(board_size)` to it.
 """
 
 from __future__ import annotations
@@ -13,11 +14,23 @@ FOLDER = Path(__file__).resolve().parent
 
 # board size -> file name in this folder
 SHIPPED = {19: "sl19.safetensors", 9: "sl9.safetensors"}
+# board size -> the value network (AlphaGo's, trained on RL-policy games) that the `alphago`
+# player pairs with the shipped network of that size
+SHIPPED_VALUE = {9: "value9.safetensors"}
 
 
 def shipped_network(board_size: int) -> Path | None:
     """The shipped network file for `board_size`, or None when there is none."""
     name = SHIPPED.get(board_size)
+    if name is None:
+        return None
+    path = FOLDER / name
+    return path if path.is_file() else None
+
+
+def shipped_value_network(board_size: int) -> Path | None:
+    """The shipped value network file for `board_size`, or None when there is none."""
+    name = SHIPPED_VALUE.get(board_size)
     if name is None:
         return None
     path = FOLDER / name
