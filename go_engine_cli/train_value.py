@@ -18,6 +18,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--lr", type=float, default=0.01)
+    parser.add_argument(
+        "--init", default="", help="network the value net starts from (default: the RL network)"
+    )
+    parser.add_argument(
+        "--head-only",
+        action="store_true",
+        help="train the value head alone (trunk and policy head keep --init's weights)",
+    )
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=0)
 
@@ -36,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
         steps=args.steps,
         batch_size=args.batch,
         lr=args.lr,
+        init=args.init,
+        head_only=args.head_only,
         device=args.device,
         seed=args.seed,
     )

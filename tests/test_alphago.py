@@ -172,6 +172,41 @@ def test_value_training_writes_its_net_and_resumes(tmp_path: Path) -> None:
     assert plot.stat().st_size > 1000
 
 
+def test_head_only_value_training_gives_the_policy_network_a_value_head(tmp_path: Path) -> None:
+    """--init SL --head-only: the result is the SL network, policy and trunk (batch-norm
+    statistics included) unchanged, with a value head fitted to the RL games' results."""
+    from training.checkpoint import load_checkpoint
+    from training.rl_train import RLTrainer, TrainConfig
+
+    sl, rl = tmp_path / "sl.safetensors", tmp_path / "rl.safetensors"
+    save_checkpoint(sl, tiny(1))
+    save_checkpoint(rl, tiny(2))
+    common = dict(sl=str(sl), rl=str(rl), board_size=N, komi=0.5, games=40, chunk_games=20)
+    common |= dict(val_fraction=0.25, steps=30, batch_size=16, lr=0.05, device="cpu")
+    quiet = dict(log=lambda _: None)
+    metrics = train_value(
+        ValueConfig(run=str(tmp_path / "head"), init=str(sl), head_only=True, **common), **quiet
+    )
+    (tmp_path / "whole" / "data").mkdir(parents=True)
+    for chunk in (tmp_path / "head" / "data").glob("*.npz"):  # the same positions
+        (tmp_path / "whole" / "data" / chunk.name).write_bytes(chunk.read_bytes())
+    whole = ValueConfig(run=str(tmp_path / "whole"), init=str(sl), **common)
+    train_value(whole, **quiet)
+    start = tiny(1).state_dict()
+    for name, trained in (("head", True), ("whole", False)):
+        ck = load_checkpoint(tmp_path / name / "checkpoints" / "value.safetensors")
+        assert ck.data["init"] == str(sl) and ck.data["head_only"] is trained
+        state = ck.net.state_dict()
+        kept = [k for k in start if not k.startswith("value_")]
+        same = all(torch.allclose(state[k].float(), start[k].float()) for k in kept)
+        assert same is trained  # whole-net training moves the trunk; head-only does not
+        head = [k for k in start if k.startswith("value_") and "num_batches" not in k]
+        assert not all(torch.allclose(state[k].float(), start[k].float()) for k in head)
+    assert np.isfinite(metrics["held_out_mse"])
+    with pytest.raises(ValueError, match="no such module"):
+        RLTrainer(tiny(1), TrainConfig(), CPU, frozen=("trunk",))
+
+
 def test_pair_evaluator_takes_priors_from_one_net_and_values_from_the_other() -> None:
     policy = TorchEvaluator(tiny(1), device="cpu")
     value = TorchEvaluator(tiny(2), device="cpu")

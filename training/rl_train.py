@@ -87,16 +87,34 @@ def steps_for(new_samples: int, config: TrainConfig) -> int:
 
 
 class RLTrainer:
-    """The net, its optimizer and the loss; `step(batch)` trains on one batch."""
+    """The net, its optimizer and the loss; `step(batch)` trains on one batch. `frozen` names
+    top-level modules of the net (e.g. "stem", "tower") that keep their weights: they get no
+    gradient, stay out of the optimizer, and run in eval mode during steps, so their batch
+    norms neither learn nor move their running statistics."""
 
-    def __init__(self, net: PolicyValueNet, config: TrainConfig, device: torch.device) -> None:
+    def __init__(
+        self,
+        net: PolicyValueNet,
+        config: TrainConfig,
+        device: torch.device,
+        frozen: tuple[str, ...] = (),
+    ) -> None:
         self.net = net.to(device)
         self.config = config
         self.device = device
         self.n = net.config.board_size
         self.tables = symmetry_tables(self.n, device)
+        children = dict(net.named_children())
+        unknown = sorted(set(frozen) - set(children))
+        if unknown:
+            raise ValueError(
+                f"no such module(s) to freeze: {unknown}; the net has {sorted(children)}"
+            )
+        self.frozen = [children[name] for name in frozen]
+        for module in self.frozen:
+            module.requires_grad_(False)
         self.opt = torch.optim.SGD(
-            net.parameters(),
+            [p for p in net.parameters() if p.requires_grad],
             lr=config.lr,
             momentum=config.momentum,
             nesterov=True,
@@ -147,6 +165,8 @@ class RLTrainer:
 
     def step(self, batch: dict) -> dict[str, float]:
         self.net.train()
+        for module in self.frozen:
+            module.eval()
         loss, parts = self.losses(batch)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()

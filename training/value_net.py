@@ -15,8 +15,10 @@ their results, and the moves leading to each position (flat int16 actions with o
 position can be rebuilt as a `Game` for rollouts. Every (1 / val_fraction)-th position is held
 out (positions come from independent games, so any fixed split is a split by game).
 
-Training fits a `PolicyValueNet` (the RL network's shape, started from its weights) by the
-value loss alone (`training.rl_train.RLTrainer` with empty policy targets);
+Training fits a `PolicyValueNet` (the RL network's shape, started from its weights, or from
+`init`'s) by the value loss alone (`training.rl_train.RLTrainer` with empty policy targets);
+with `head_only` the value head alone learns and the rest keeps `init`'s weights, which turns
+the SL policy network into one network with both a policy and a value that mean something;
 `checkpoints/value.safetensors` carries the held-out mean squared error in its metrics.
 """
 
@@ -45,6 +47,9 @@ from training.rl_policy import load_agz_net, playable, policy_logits, sample_mov
 from training.rl_train import RLTrainer, TrainConfig
 from training.torch_evaluator import select_device
 
+# What `head_only` keeps fixed: everything but the value head (value_conv, value_fc1, value_fc2).
+VALUE_HEAD_FROZEN = ("stem", "tower", "policy_conv", "policy_fc", "ownership_conv", "score_fc")
+
 
 @dataclass
 class ValueConfig:
@@ -62,6 +67,12 @@ class ValueConfig:
     steps: int = 2000
     batch_size: int = 256
     lr: float = 0.01
+    # The network the value net starts from (empty: the RL network). With `head_only` only its
+    # value head learns: the trunk and the policy head keep the starting weights, so a policy
+    # network (the SL one) gains a value head and stays the policy it was, one network for a
+    # search to take priors and values from.
+    init: str = ""
+    head_only: bool = False
     device: str = "auto"
     seed: int = 0
 
@@ -299,8 +310,11 @@ def train_value(config: ValueConfig, log=print) -> dict[str, Any]:
         ck = load_checkpoint(out, device)
         if int(ck.info.get("steps_done", 0)) >= config.steps:
             return dict(ck.metrics)
-    net = load_agz_net(config.rl, config.board_size, device)
-    trainer = RLTrainer(net, TrainConfig(batch_size=config.batch_size, lr=config.lr), device)
+    net = load_agz_net(config.init or config.rl, config.board_size, device)
+    frozen = VALUE_HEAD_FROZEN if config.head_only else ()
+    settings = TrainConfig(batch_size=config.batch_size, lr=config.lr)
+    present = dict(net.named_children())
+    trainer = RLTrainer(net, settings, device, frozen=tuple(m for m in frozen if m in present))
     samples = train.as_samples()
     rng = np.random.default_rng(config.seed)
     before = value_mse(net, held, device)
@@ -325,7 +339,13 @@ def train_value(config: ValueConfig, log=print) -> dict[str, Any]:
         step=config.steps,
         metrics=metrics,
         info={"steps_done": str(config.steps), "kind": "value network"},
-        data={"sl": config.sl, "rl": config.rl, "games": config.games},
+        data={
+            "sl": config.sl,
+            "rl": config.rl,
+            "games": config.games,
+            "init": config.init or config.rl,
+            "head_only": config.head_only,
+        },
     )
     log(f"value network: held-out MSE {metrics['held_out_mse']:.4f} (before {before:.4f})")
     return metrics
