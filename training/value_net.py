@@ -47,9 +47,6 @@ from training.rl_policy import load_agz_net, playable, policy_logits, sample_mov
 from training.rl_train import RLTrainer, TrainConfig
 from training.torch_evaluator import select_device
 
-# What `head_only` keeps fixed: everything but the value head (value_conv, value_fc1, value_fc2).
-VALUE_HEAD_FROZEN = ("stem", "tower", "policy_conv", "policy_fc", "ownership_conv", "score_fc")
-
 
 @dataclass
 class ValueConfig:
@@ -311,10 +308,11 @@ def train_value(config: ValueConfig, log=print) -> dict[str, Any]:
         if int(ck.info.get("steps_done", 0)) >= config.steps:
             return dict(ck.metrics)
     net = load_agz_net(config.init or config.rl, config.board_size, device)
-    frozen = VALUE_HEAD_FROZEN if config.head_only else ()
+    # head_only keeps every module but the value head's (value_conv, value_fc1, value_fc2)
+    modules = [name for name, _ in net.named_children() if not name.startswith("value_")]
+    frozen = tuple(modules) if config.head_only else ()
     settings = TrainConfig(batch_size=config.batch_size, lr=config.lr)
-    present = dict(net.named_children())
-    trainer = RLTrainer(net, settings, device, frozen=tuple(m for m in frozen if m in present))
+    trainer = RLTrainer(net, settings, device, frozen=frozen)
     samples = train.as_samples()
     rng = np.random.default_rng(config.seed)
     before = value_mse(net, held, device)

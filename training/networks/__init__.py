@@ -19,22 +19,21 @@ SHIPPED = {19: "sl19.safetensors", 9: "sl9.safetensors"}
 SHIPPED_VALUE = {9: "value9.safetensors"}
 
 
+def _installed(files: dict[int, str], board_size: int) -> Path | None:
+    """This folder's file that `files` names for `board_size`, if it is installed."""
+    name = files.get(board_size)
+    path = FOLDER / name if name else None
+    return path if path is not None and path.is_file() else None
+
+
 def shipped_network(board_size: int) -> Path | None:
     """The shipped network file for `board_size`, or None when there is none."""
-    name = SHIPPED.get(board_size)
-    if name is None:
-        return None
-    path = FOLDER / name
-    return path if path.is_file() else None
+    return _installed(SHIPPED, board_size)
 
 
 def shipped_value_network(board_size: int) -> Path | None:
     """The shipped value network file for `board_size`, or None when there is none."""
-    name = SHIPPED_VALUE.get(board_size)
-    if name is None:
-        return None
-    path = FOLDER / name
-    return path if path.is_file() else None
+    return _installed(SHIPPED_VALUE, board_size)
 
 
 def shipped_sizes() -> list[int]:
