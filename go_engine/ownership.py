@@ -6,8 +6,9 @@ opponent owns by more than 0.1 on average is judged dead. The default rollouts a
 ones: the light policy refuses self-ataris, so in a finished position it often has no move
 at all and every stone would look alive. Measured on 25 finished games against GNU Go 3.8:
 random rollouts give GNU Go's dead stones in 24, light ones in 19 (BENCHMARKS.md). The search
-uses this to decide whether passing now would win once dead stones are removed; the GTP
-engine uses it for `final_score`, `final_status_list` and kata-analyze's ownership.
+players use it to decide whether passing now would win once dead stones are removed (with
+each side in turn moving first, see `passing_wins`); the GTP engine uses it for
+`final_score`, `final_status_list` and kata-analyze's ownership.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from go_engine.board import copy_into, copy_state
+from go_engine.board import copy_into, copy_state, set_to_play
 from go_engine.jit import JIT
 from go_engine.playout import default_max_moves
 from go_engine.rng import make_rng
 from go_engine.rollout_policy import MODES, SIMPLE_MODES, simple_rollout
-from go_engine.scoring import area_score_dead, ownership
+from go_engine.scoring import area_score, area_score_dead, ownership
 from go_engine.shapes import shape_table
 from go_engine.state import BLACK, M_N, M_PASSES, WHITE, State
 
@@ -72,3 +73,22 @@ def estimated_score(st: State, playouts: int = 200, seed: int = 0) -> tuple[floa
     dead, and the dead-stone mask."""
     dead = dead_stones(st, mc_ownership(st, playouts, seed))
     return float(area_score_dead(st, dead)), dead
+
+
+def passing_wins(st: State, color: int, playouts: int = 200, seed: int = 0) -> bool:
+    """Whether `color` wins if the game ends now: on the board as it stands (Tromp-Taylor),
+    and with the stones that rollouts judge dead taken off, the rollouts started once with
+    `color` to move and once with the opponent to move. The second start is the one that
+    matters: after a pass the opponent moves, and a group that lives only if its owner moves
+    first (a group in atari) is dead to a referee. Judged from `color`'s side alone, such a
+    group looked alive and a won game was passed away (GNU Go 3.8 match, 2026-12-07)."""
+    sign = 1.0 if color == BLACK else -1.0
+    if sign * area_score(st) <= 0:
+        return False
+    work = copy_state(st)
+    for i, first in enumerate((color, 3 - color)):
+        set_to_play(work, first)
+        score, _ = estimated_score(work, playouts, seed + i)
+        if sign * score <= 0:
+            return False
+    return True

@@ -10,9 +10,10 @@ few visits cannot win on a lucky mean). Two guards follow the search's choice:
 - resignation when the best value is below the threshold (after a minimum move number);
 - passing never throws away a won game and never ends a lost one under area scoring: after
   the opponent's pass, our pass ends the game, so the caller says whether that wins
-  (`pass_wins`; the GTP players require a win both under Tromp-Taylor and once rollouts have
-  taken the dead stones off), and otherwise the best other move is played: capturing dead
-  stones costs nothing under area scoring, so playing on is always safe.
+  (`pass_wins`; the GTP players ask `ownership.passing_wins`: a win both under Tromp-Taylor
+  and once rollouts, started with either side to move, have taken the dead stones off), and
+  otherwise the best other move is played: capturing dead stones costs nothing under area
+  scoring, so playing on is always safe.
 """
 
 from __future__ import annotations

@@ -27,12 +27,12 @@ from go_engine.evaluator import (
 from go_engine.features import agz_planes, extended_planes
 from go_engine.game import Game
 from go_engine.mcts import MCTS, MCTSConfig
-from go_engine.ownership import estimated_score
+from go_engine.ownership import passing_wins
 from go_engine.rollout_policy import MODES as ROLLOUT_MODES
 from go_engine.rollout_policy import RolloutPolicy
 from go_engine.search import Search, SearchConfig
 from go_engine.search_result import MoveChoice, SearchResult, choose_move
-from go_engine.state import BLACK, M_N, State
+from go_engine.state import M_N, State
 
 
 class Player(Protocol):
@@ -201,12 +201,9 @@ class SearchPlayer:
         opponent_passed = bool(game.moves) and game.moves[-1] == (game.pass_action, 3 - color)
         pass_wins = None
         if opponent_passed:
-            # Passing ends the game: only when it wins both on the board as it stands
-            # (Tromp-Taylor) and with the dead stones that rollouts see taken off. Playing
-            # on to capture dead stones costs nothing under area scoring.
-            judged, _ = estimated_score(game.state, seed=int(self.rng.integers(1 << 31)))
-            sign = 1.0 if color == BLACK else -1.0
-            pass_wins = sign * judged > 0 and sign * game.area_score() > 0
+            # Passing ends the game: only when it wins both on the board as it stands and
+            # once dead stones are taken off. Playing on costs nothing under area scoring.
+            pass_wins = passing_wins(game.state, color, seed=int(self.rng.integers(1 << 31)))
         move = choose_move(
             result,
             self.choice,
@@ -323,7 +320,7 @@ class PolicyPlayer:
     """The policy network alone, no search: its most probable legal move that does not fill
     one's own single-point eye. It passes when the network rates passing above every such
     move, when none is left, or when the opponent has passed and the game is won as judged
-    by `estimated_score` (dead stones removed), so finished games end."""
+    by `passing_wins` (dead stones removed), so finished games end."""
 
     name = "policy"
 
@@ -340,8 +337,7 @@ class PolicyPlayer:
         prior = priors[0]
         pass_action = game.pass_action
         if bool(game.moves) and game.moves[-1] == (pass_action, 3 - color):
-            judged, _ = estimated_score(game.state, seed=int(self.rng.integers(1 << 31)))
-            if (judged > 0) == (color == BLACK) and judged != 0:
+            if passing_wins(game.state, color, seed=int(self.rng.integers(1 << 31))):
                 return pass_action
         legal = game.legal_moves(color)
         legal[pass_action] = False

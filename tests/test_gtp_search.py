@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from go_engine.coords import gtp_to_action
+from go_engine.game import Game
+from go_engine.ownership import estimated_score, passing_wins
+from go_engine.rules import Rules
+from go_engine.state import BLACK, WHITE
 from gtp.engine import EngineConfig, GTPEngine
 from gtp.players import MCTSPlayer, PlayerConfig, PUCTRolloutPlayer
 
@@ -48,6 +53,45 @@ def test_loser_does_not_pass_the_game_away() -> None:
     _send(engine, "play b pass")  # White to move, behind on the board: passing would lose
     answer = _send(engine, "genmove w")
     assert answer != "pass"
+
+
+# A game against GNU Go 3.8 (2026-12-07), up to White's pass at move 52. Black leads by 21.5
+# on the board, but its four stones E4 E3 E2 F2 are in atari (F1): White captures them if
+# the game goes on, and the referee called them dead (W+0.5). With Black to move first the
+# rollouts save them; passing is judged with White to move too.
+ATARI_GAME = (
+    "F5 D5 D6 E5 E6 F4 G4 F3 C5 D3 F6 C6 C7 C4 B6 G3 B4 G5 G6 B3 H4 H3 H5 A4 B5 J4 H7 J5 J6 "
+    "J3 E2 A5 E4 D4 E3 D2 A3 A2 F2 G2 G1 E1 A6 A3 B2 pass A1 B1 D1 pass B8 pass"
+).split()
+
+
+def _atari_game(upto: int = len(ATARI_GAME)) -> Game:
+    game = Game(9, Rules(komi=7.5))
+    for move in ATARI_GAME[:upto]:
+        game.play(gtp_to_action(move, 9))
+    return game
+
+
+def test_passing_is_judged_with_the_opponent_to_move() -> None:
+    game = _atari_game()
+    assert game.area_score() > 0
+    # Black's own rollouts (Black first) call the game won; White's first call it lost.
+    assert estimated_score(game.state, seed=3)[0] > 0
+    assert not any(passing_wins(game.state, BLACK, seed=s) for s in range(4))
+    saved = game.copy()
+    saved.play(gtp_to_action("F1", 9))  # captures E1: the four stones have two liberties
+    assert all(passing_wins(saved.state, BLACK, seed=s) for s in range(4))
+    assert not passing_wins(saved.state, WHITE, seed=0)
+
+
+def test_engine_does_not_pass_with_a_group_in_atari() -> None:
+    engine = _engine(visits=400)
+    _send(engine, "boardsize 9")
+    _send(engine, "clear_board")
+    _send(engine, "komi 7.5")
+    for i, move in enumerate(ATARI_GAME):
+        _send(engine, f"play {'bw'[i % 2]} {move}")
+    assert _send(engine, "genmove b").lower() != "pass"
 
 
 def test_time_commands_set_the_budget() -> None:
