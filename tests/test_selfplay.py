@@ -318,6 +318,18 @@ def test_config_round_trip_and_errors(tmp_path: Path) -> None:
         load_config(tmp_path / "nope.toml")
 
 
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in (Path(__file__).parent.parent / "configs").glob("*.toml"))
+)
+def test_shipped_loop_configs_load_and_round_trip(name: str, tmp_path: Path) -> None:
+    config = load_config(Path(__file__).parent.parent / "configs" / name)
+    assert config.selfplay.board_size == 9
+    assert config.train.train_start <= config.train.window_max
+    again = tmp_path / "run.toml"
+    again.write_text(to_toml(config))
+    assert load_config(again) == config
+
+
 # ---------------------------------------------------------------- the loop
 
 
