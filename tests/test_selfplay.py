@@ -318,11 +318,12 @@ def test_config_round_trip_and_errors(tmp_path: Path) -> None:
         load_config(tmp_path / "nope.toml")
 
 
-@pytest.mark.parametrize(
-    "name", sorted(p.name for p in (Path(__file__).parent.parent / "configs").glob("*.toml"))
-)
+CONFIGS = Path(__file__).parent.parent / "configs"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in CONFIGS.glob("*.toml")))
 def test_shipped_loop_configs_load_and_round_trip(name: str, tmp_path: Path) -> None:
-    config = load_config(Path(__file__).parent.parent / "configs" / name)
+    config = load_config(CONFIGS / name)
     assert config.selfplay.board_size == 9
     assert config.train.train_start <= config.train.window_max
     again = tmp_path / "run.toml"

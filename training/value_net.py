@@ -309,8 +309,9 @@ def train_value(config: ValueConfig, log=print) -> dict[str, Any]:
             return dict(ck.metrics)
     net = load_agz_net(config.init or config.rl, config.board_size, device)
     # head_only keeps every module but the value head's (value_conv, value_fc1, value_fc2)
-    modules = [name for name, _ in net.named_children() if not name.startswith("value_")]
-    frozen = tuple(modules) if config.head_only else ()
+    frozen: tuple[str, ...] = ()
+    if config.head_only:
+        frozen = tuple(n for n, _ in net.named_children() if not n.startswith("value_"))
     settings = TrainConfig(batch_size=config.batch_size, lr=config.lr)
     trainer = RLTrainer(net, settings, device, frozen=frozen)
     samples = train.as_samples()
