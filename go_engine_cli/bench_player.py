@@ -26,6 +26,13 @@ def add_arguments(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--rollout", default=None, choices=["light", "random", "weights"])
     s.add_argument("--mix", type=float, default=0.5, help="leaf value's rollout share")
     s.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="thread counts")
+    s.add_argument(
+        "--precision",
+        nargs="+",
+        default=["float32"],
+        choices=["float32", "int8"],
+        help="network precisions to compare (each with every thread count)",
+    )
     s.add_argument("--seconds", type=float, default=1.0, help="search time per position")
     s.add_argument("--positions", type=int, default=5, help="positions per repeat")
     s.add_argument("--repeats", type=int, default=5, help="timed repeats (median reported)")
@@ -78,8 +85,9 @@ def run_player(args: argparse.Namespace) -> dict:
     if args.repeats < 1 or args.positions < 1 or not args.seconds > 0:
         raise ValueError("--repeats and --positions must be at least 1, --seconds positive")
     states = game_positions(args.size, args.positions, args.seed)
+    variants = [(t, p) for p in args.precision for t in args.threads]
     players = {}
-    for t in args.threads:
+    for t, p in variants:
         config = PlayerConfig(
             seed=args.seed,
             seconds=args.seconds,
@@ -88,27 +96,31 @@ def run_player(args: argparse.Namespace) -> dict:
             value_model=args.value_model,
             rollout=args.rollout,
             mix=args.mix,
+            precision=p,
         )
-        players[t] = make_player(args.player, config)
-        _fresh_search(players[t], args.size).run(states[0], visits=16)  # load, compile, warm
-    rates: dict[int, list[float]] = {t: [] for t in args.threads}
+        players[t, p] = make_player(args.player, config)
+        _fresh_search(players[t, p], args.size).run(states[0], visits=16)  # load, compile, warm
+    rates: dict[tuple[int, str], list[float]] = {v: [] for v in variants}
     for _ in range(args.repeats):
-        for t in args.threads:
+        for v in variants:
             sims = seconds = 0.0
             for st in states:
-                result = _fresh_search(players[t], args.size).run(st, seconds=args.seconds)
+                result = _fresh_search(players[v], args.size).run(st, seconds=args.seconds)
                 sims += result.simulations
                 seconds += result.seconds
-            rates[t].append(sims / seconds)
-    first = args.threads[0]
+            rates[v].append(sims / seconds)
+    first = variants[0]
     rows = [
         {
             "threads": t,
-            "sims_per_s": statistics.median(rates[t]),
-            "runs": rates[t],
-            "ratio": statistics.median(r / b for r, b in zip(rates[t], rates[first], strict=True)),
+            "precision": p,
+            "sims_per_s": statistics.median(rates[t, p]),
+            "runs": rates[t, p],
+            "ratio": statistics.median(
+                r / b for r, b in zip(rates[t, p], rates[first], strict=True)
+            ),
         }
-        for t in args.threads
+        for t, p in variants
     ]
     name = args.player
     if name == "auto":
@@ -138,6 +150,7 @@ def print_player(result: dict) -> None:
     )
     for row in result["rows"]:
         print(
-            f"  {row['threads']} thread(s): {row['sims_per_s']:,.0f} simulations/s "
+            f"  {row['threads']} thread(s), {row['precision']}: "
+            f"{row['sims_per_s']:,.0f} simulations/s "
             f"({row['ratio']:.2f}x the first)"
         )

@@ -33,6 +33,7 @@ from go_engine.rollout_policy import RolloutPolicy
 from go_engine.search import Search, SearchConfig
 from go_engine.search_result import MoveChoice, SearchResult, choose_move
 from go_engine.state import M_N, State
+from training.onnx_int8 import PRECISIONS
 
 
 class Player(Protocol):
@@ -63,6 +64,9 @@ class PlayerConfig:
     # Board symmetries of each network evaluation: "none", "random" (one at random) or
     # "average" (all eight, 8x the work); None: the player's own default (`NETWORK_SYMMETRIES`).
     symmetries: str | None = None
+    # Network arithmetic on the CPU: "float32", or "int8" (ONNX Runtime's quantized copy of
+    # each network, about 2.5x the evaluations a second; BENCHMARKS.md, "Int8 networks").
+    precision: str = "float32"
 
     def __post_init__(self) -> None:
         # Checked here, so that `go-engine gtp` refuses bad options at start-up rather than
@@ -80,6 +84,10 @@ class PlayerConfig:
         if self.symmetries is not None and self.symmetries not in SYMMETRY_MODES:
             raise ValueError(
                 f"symmetries must be one of {', '.join(SYMMETRY_MODES)}, not {self.symmetries!r}"
+            )
+        if self.precision not in PRECISIONS:
+            raise ValueError(
+                f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}"
             )
         if self.rollout is not None and self.rollout not in ROLLOUT_MODES:
             raise ValueError(
@@ -295,7 +303,7 @@ class _Networks:
             # Loaded at once: a bad --model file is refused when the engine starts.
             from training.network_evaluator import load_evaluator
 
-            self.fixed = self.wrap(load_evaluator(config.model))
+            self.fixed = self.wrap(load_evaluator(config.model, precision=config.precision))
 
     def wrap(self, evaluator):
         if self.symmetries == "none":
@@ -312,7 +320,9 @@ class _Networks:
         if n not in self.by_size:
             from training.network_evaluator import load_evaluator, network_path
 
-            self.by_size[n] = self.wrap(load_evaluator(network_path(None, n), expect_board_size=n))
+            path = network_path(None, n)
+            evaluator = load_evaluator(path, expect_board_size=n, precision=self.config.precision)
+            self.by_size[n] = self.wrap(evaluator)
         return self.by_size[n]
 
 
@@ -424,7 +434,8 @@ class AlphaGoPlayer(MixedPlayer):
         if self.config.value_model:
             from training.network_evaluator import load_evaluator
 
-            value = load_evaluator(self.config.value_model)  # refused at start when bad
+            # refused at start when bad
+            value = load_evaluator(self.config.value_model, precision=self.config.precision)
             self.value_networks[value.board_size] = value
 
     def value_network(self, n: int):
@@ -443,7 +454,9 @@ class AlphaGoPlayer(MixedPlayer):
             else:
                 from training.network_evaluator import load_evaluator
 
-                self.value_networks[n] = load_evaluator(path, expect_board_size=n)
+                self.value_networks[n] = load_evaluator(
+                    path, expect_board_size=n, precision=self.config.precision
+                )
         return self.value_networks[n]
 
     def network_evaluator(self, n: int):

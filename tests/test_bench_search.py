@@ -55,9 +55,10 @@ def test_mercy_check_counts_what_the_rule_stops() -> None:
     assert 0.0 <= tiny["winner_agrees"] <= 1.0
 
 
-def test_bench_player_times_each_thread_count_on_fresh_trees(tmp_path, capsys) -> None:
+def test_bench_player_times_each_thread_count_on_fresh_trees(tmp_path, capsys, monkeypatch) -> None:
     import pytest
 
+    monkeypatch.setenv("GO_ENGINE_CACHE", str(tmp_path / "cache"))
     from go_engine_cli.bench_player import game_positions, print_player, run_player
     from training.checkpoint import save_checkpoint
     from training.nets import NetConfig, PolicyValueNet
@@ -74,6 +75,7 @@ def test_bench_player_times_each_thread_count_on_fresh_trees(tmp_path, capsys) -
         rollout=None,
         mix=0.5,
         threads=[1, 2],
+        precision=["float32", "int8"],
         seconds=0.05,
         positions=3,
         repeats=2,
@@ -81,7 +83,12 @@ def test_bench_player_times_each_thread_count_on_fresh_trees(tmp_path, capsys) -
         json=False,
     )
     result = to_jsonable(run_player(args))
-    assert [r["threads"] for r in result["rows"]] == [1, 2]
+    assert [(r["threads"], r["precision"]) for r in result["rows"]] == [
+        (1, "float32"),
+        (2, "float32"),
+        (1, "int8"),
+        (2, "int8"),
+    ]
     assert result["rows"][0]["ratio"] == 1.0 and result["positions"] == 3
     for row in result["rows"]:
         assert len(row["runs"]) == 2 and row["sims_per_s"] > 0

@@ -14,6 +14,7 @@ from typing import Any
 
 from training.checkpoint import load_checkpoint
 from training.networks import shipped_network
+from training.onnx_int8 import PRECISIONS
 
 
 def network_path(model: str | os.PathLike | None, board_size: int) -> Path:
@@ -50,11 +51,16 @@ def load_evaluator(
     device: str = "auto",
     threads: int | None = None,
     expect_board_size: int | None = None,
+    precision: str = "float32",
 ) -> Any:
     """An evaluator for the checkpoint at `path`: device "auto" picks torch on CUDA, else
-    ONNX Runtime when installed, else torch on the CPU; "cpu", "onnx" and "cuda" force one."""
+    ONNX Runtime when installed, else torch on the CPU; "cpu", "onnx" and "cuda" force one.
+    Precision "int8" runs ONNX Runtime's int8 copy of the network (`training.onnx_int8`)
+    where ONNX Runtime is the runtime; on CUDA and torch's CPU path it is float32 as before."""
     import torch
 
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
     from training.torch_evaluator import TorchEvaluator
 
     ck = load_checkpoint(path, load_optimizer=False, expect_board_size=expect_board_size)
@@ -70,5 +76,11 @@ def load_evaluator(
 
         # ONNX Runtime's default is one thread per core of the machine, even when this
         # process may use fewer (a match pinned to one core ran two threads on it)
+        if precision == "int8":
+            from training.onnx_export import export_onnx_bytes
+            from training.onnx_int8 import int8_model
+
+            model = int8_model(export_onnx_bytes(ck.net))
+            return OnnxEvaluator(model, threads=threads or usable_cores())
         return OnnxEvaluator.from_net(ck.net, threads=threads or usable_cores())
     return TorchEvaluator(ck.net, device=device)
