@@ -30,6 +30,7 @@ from go_engine.search_result import SearchResult
 from go_engine.state import M_N, State
 from go_engine.tree import (
     EXPANDED,
+    T_CAP,
     T_USED,
     Tree,
     bytes_per_node,
@@ -50,7 +51,11 @@ class SearchConfig:
     """PUCT search settings."""
 
     batch_size: int = 8  # leaves per evaluator call
-    max_nodes: int = 500_000  # tree capacity (nodes); bounds memory
+    # Tree capacity (nodes; about 47 bytes each, twice over for the reuse copy): bounds memory.
+    # Each expansion takes N*N+1 nodes, so a 9x9 network search at 6,000 simulations a second
+    # fills about 450,000 a second. A network search stops when the next batches might not
+    # fit, rather than back up unexpanded leaves' stale values again and again.
+    max_nodes: int = 2_000_000
     c_init: float = 1.25  # cpuct at the start (AlphaZero)
     c_base: float = 19652.0  # visits over which cpuct grows by c_log * log 2
     c_log: float = 1.0
@@ -117,6 +122,7 @@ class Search:
         self._rwork: State | None = None
         self._warm = False
         self._done = 0  # simulations completed in the current run
+        self._full = False  # the current run stopped because the tree had no more room
 
     # -- set-up
     def _cfg_vector(self) -> np.ndarray:
@@ -158,10 +164,24 @@ class Search:
         if self.config.reuse_tree and self._root is not None:
             moves = moves_between(self._root, state)
         self.tree, self._spare = keep_subtree(self.tree, self._spare, moves)
+        if self.evaluator.network and self.nodes_used > int(self.tree.meta[T_CAP]) // 2:
+            # A kept subtree that large would leave this move little room to think in.
+            clear(self.tree)
         self._root = copy_state(state)
         if self._work is None or self._work.hist.shape[0] != state.hist.shape[0]:
             self._work = copy_state(state)
             self._rwork = copy_state(state)
+
+    def _room(self, batches: int = 1) -> bool:
+        """Whether `batches` more batches of leaves can be expanded (up to N*N+1 children
+        each) without filling the tree. Only network searches are held to it: a full tree
+        turns leaves into LEAF nodes, which a rollout-only search still plays a fresh
+        rollout from on every visit, but a network search could only count their one stale
+        evaluation again."""
+        if not self.evaluator.network:
+            return True
+        need = batches * self.config.batch_size * (self.size * self.size + 1)
+        return int(self.tree.meta[T_USED]) + need <= int(self.tree.meta[T_CAP])
 
     # -- the two halves of a round, for run() and run_many()
     def _collect(self, budget: int, batch: puct.Batch | None = None) -> int:
@@ -204,6 +224,7 @@ class Search:
         (expanding the root first if it is new)."""
         self._prepare(state)
         self._done = 0
+        self._full = False
         if noise:
             if self.tree.status[0] != EXPANDED:
                 self._round(1)
@@ -251,6 +272,9 @@ class Search:
         while self._done < target:
             if deadline is not None and time.perf_counter() >= deadline:
                 break
+            if not self._room():
+                self._full = True
+                break
             before = self._done
             self._round(min(chunk, target - self._done))
             if self._done == before and self.tree.status[0] != EXPANDED:
@@ -275,6 +299,8 @@ class Search:
             stop = self._done + in_flight >= target or (
                 deadline is not None and time.perf_counter() >= deadline
             )
+            if not stop and not self._room(2):  # the pending batch and the next one
+                self._full = stop = True
             k = 0
             if not stop:
                 k = self._collect(min(size, target - self._done - in_flight), batches[cur])
@@ -339,6 +365,7 @@ class Search:
                 "nodes": self.nodes_used,
                 "cache_hits": int(stats[puct.S_CACHE_HITS]),
                 "collisions": int(stats[puct.S_COLLISIONS]),
+                "tree_full": self._full,
             },
         )
 

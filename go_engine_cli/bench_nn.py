@@ -11,8 +11,9 @@ Rows (all medians of `repeats` timed runs after warm-up, on random 0/1 feature p
 - raw: positions/s of `evaluate` alone at batch sizes 1, 8, 32, 128 (`--batch`) for each
   engine: `TorchEvaluator` in float32 on the CPU, and on CUDA when present also in float16 (CUDA
   graphs on); ONNX Runtime (`training.onnx_export.OnnxEvaluator`) on its CPU provider (and CUDA
-  when its build has it). The engines are measured in turn within each repeat, so machine
-  noise hits them alike.
+  when its build has it), and ONNX Runtime's int8 copy of the network on the CPU
+  (`training.onnx_int8`; `--no-int8` skips it). The engines are measured in turn within each
+  repeat, so machine noise hits them alike.
 - search: PUCT's visits/s with the network (`TorchEvaluator`, leaves batched `--search-batch`
   at a time, no cache) against that evaluator's raw rate at the same batch size; the function
   is `bench_search.search_vs_raw`, as in `go-engine bench search`.
@@ -58,6 +59,9 @@ def add_arguments(sub: argparse._SubParsersAction) -> None:
         "--threads", type=int, default=0, help="CPU threads of torch and ONNX Runtime (0: cores)"
     )
     s.add_argument("--no-onnx", action="store_true", help="skip ONNX Runtime")
+    s.add_argument(
+        "--no-int8", action="store_true", help="skip ONNX Runtime's int8 copy of each network"
+    )
     s.add_argument("--no-search", action="store_true", help="skip the search rows")
     s.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
@@ -126,9 +130,10 @@ def describe(net: Any) -> dict[str, Any]:
 
 
 def engines(
-    net: Any, devices: list[str], onnx: bool, threads: int | None = None
+    net: Any, devices: list[str], onnx: bool, threads: int | None = None, int8: bool = True
 ) -> list[tuple[dict[str, str], Any]]:
-    """(label, evaluator) for every engine measured for `net`."""
+    """(label, evaluator) for every engine measured for `net`; with ONNX Runtime, its int8
+    copy of the network on the CPU too (`training.onnx_int8`) unless `int8` is False."""
     from training.torch_evaluator import TorchEvaluator
 
     out: list[tuple[dict[str, str], Any]] = []
@@ -156,6 +161,11 @@ def engines(
             ev = OnnxEvaluator(blob, providers=[provider], threads=threads)
             device = "cuda" if provider.startswith("CUDA") else "cpu"
             out.append(({"engine": "onnxruntime", "device": device, "precision": "float32"}, ev))
+        if int8:
+            from training.onnx_int8 import int8_model
+
+            ev = OnnxEvaluator(int8_model(blob), threads=threads)
+            out.append(({"engine": "onnxruntime", "device": "cpu", "precision": "int8"}, ev))
     return out
 
 
@@ -237,7 +247,9 @@ def run_nn(args: argparse.Namespace) -> dict[str, Any]:
     for entry in nets:
         net = entry["net"]
         n = net.config.board_size
-        evaluators = engines(net, devices, not args.no_onnx, args.threads or None)
+        evaluators = engines(
+            net, devices, not args.no_onnx, args.threads or None, int8=not args.no_int8
+        )
         row: dict[str, Any] = {
             "name": entry["name"],
             "path": entry["path"],
@@ -258,6 +270,7 @@ def run_nn(args: argparse.Namespace) -> dict[str, Any]:
                     ratios.append(
                         {
                             "device": r["device"],
+                            "precision": r["precision"],
                             "batch": r["batch"],
                             "onnx_over_torch": r["positions_per_s"] / t["positions_per_s"],
                         }
@@ -308,7 +321,8 @@ def print_nn(result: dict[str, Any]) -> None:
             print(f"  {' '.join(label):<34}{cells}")
         if row["onnx_vs_torch"]:
             text = ", ".join(
-                f"{r['device']} b{r['batch']} {r['onnx_over_torch']:.2f}x"
+                f"{r['device']} {r.get('precision', 'float32')} b{r['batch']} "
+                f"{r['onnx_over_torch']:.2f}x"
                 for r in row["onnx_vs_torch"]
             )
             print(f"  onnxruntime / torch: {text}")

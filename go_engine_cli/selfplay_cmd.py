@@ -20,6 +20,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cheap-visits", type=int, default=None)
     parser.add_argument("--full-fraction", type=float, default=None)
     parser.add_argument("--parallel-games", type=int, default=None, help="games per worker")
+    parser.add_argument(
+        "--precision",
+        default=None,
+        choices=["float32", "int8"],
+        help="network arithmetic on the CPU (default: the config's, float32)",
+    )
     parser.add_argument("--workers", type=int, default=0, help="processes (0: one per core)")
     parser.add_argument("--backend", choices=["local", "ray"], default="local")
     parser.add_argument("--address", default="", help="Ray cluster address (with ray)")
@@ -45,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         "cheap_visits": args.cheap_visits,
         "full_fraction": args.full_fraction,
         "parallel_games": args.parallel_games,
+        "precision": args.precision,
     }
     config = dataclasses.replace(config, **{k: v for k, v in changes.items() if v is not None})
     model = network_path(args.model, config.board_size)
@@ -89,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         from training.network_evaluator import load_evaluator
         from training.torch_evaluator import raw_throughput
 
-        ev = load_evaluator(model, device="onnx", threads=1)
+        ev = load_evaluator(model, device="onnx", threads=1, precision=config.precision)
         raw = raw_throughput(ev, max(1, round(evaluations / calls)), config.board_size, 3.0, 5)
         per_worker = evaluations / busy  # evaluations per second of one worker's time
         figures["raw_network_rate"] = round(raw, 1)

@@ -55,7 +55,12 @@ def arena(
     if todo:
         size = config.board_size
         cand, base = (
-            leaf_evaluator(load_evaluator(m, device=device, expect_board_size=size), config)
+            leaf_evaluator(
+                load_evaluator(
+                    m, device=device, expect_board_size=size, precision=config.precision
+                ),
+                config,
+            )
             for m in (candidate, best)
         )
         names = ("candidate", "best")
@@ -98,6 +103,8 @@ def engine_command(
         parts += ["--rollout", config.rollout]
     else:
         parts += ["--player", "puct"]
+    if config is not None and config.precision != "float32":
+        parts += ["--precision", config.precision]
     parts += ["--model", str(model), "--time", f"{seconds:g}", "--seed", "{seed}"]
     return " ".join(shlex.quote(p) if p != "{seed}" else p for p in parts)
 

@@ -129,6 +129,7 @@ def selfplay_task(task: dict[str, Any]) -> dict[str, Any]:
             device=task.get("device", "auto"),
             threads=threads,
             expect_board_size=config.board_size,
+            precision=config.precision,
         )
     )
     evaluator = leaf_evaluator(network, config)

@@ -27,8 +27,11 @@ def _bench(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
-def test_bench_nn_random_net_rows(capsys: pytest.CaptureFixture[str]) -> None:
+def test_bench_nn_random_net_rows(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytest.importorskip("onnxruntime")
+    monkeypatch.setenv("GO_ENGINE_CACHE", str(tmp_path))
     pytest.importorskip("onnx")
     result = _bench(["--random", "1x8", "--size", "9", *TINY], capsys)
     assert result["source"] == "random" and "random networks" in result["note"]
@@ -36,12 +39,16 @@ def test_bench_nn_random_net_rows(capsys: pytest.CaptureFixture[str]) -> None:
     (row,) = result["networks"]
     assert row["board_size"] == 9 and (row["blocks"], row["channels"]) == (1, 8)
     assert row["arch"] == "resnet" and row["features"] == "agz" and row["parameters"] > 0
-    assert {(r["engine"], r["batch"]) for r in row["raw"]} == {
-        (e, b) for e in ("torch", "onnxruntime") for b in (1, 3)
+    engines = [("torch", "float32"), ("onnxruntime", "float32"), ("onnxruntime", "int8")]
+    assert {(r["engine"], r["precision"], r["batch"]) for r in row["raw"]} == {
+        (e, p, b) for e, p in engines for b in (1, 3)
     }
+    assert list(tmp_path.glob("int8/*.onnx"))  # the int8 copy was made (and cached)
     for r in row["raw"]:
         assert set(r) == RAW_FIELDS and r["positions_per_s"] > 0 and len(r["runs"]) == 1
-    assert {r["batch"] for r in row["onnx_vs_torch"]} == {1, 3}
+    assert {(r["precision"], r["batch"]) for r in row["onnx_vs_torch"]} == {
+        (p, b) for p in ("float32", "int8") for b in (1, 3)
+    }
     assert all(r["onnx_over_torch"] > 0 for r in row["onnx_vs_torch"])
     (search,) = row["search"]
     assert search["engine"] == "torch" and search["batch"] == 2

@@ -29,7 +29,7 @@ from go_engine.rollout_policy import N_WEIGHTS, RolloutPolicy
 from go_engine.search import Search, SearchConfig, run_many
 from go_engine.search_result import RESIGN, MoveChoice, SearchResult, choose_move
 from go_engine.state import M_TO_PLAY, new_state
-from go_engine.tree import EXPANDED, PENDING, T_USED
+from go_engine.tree import EXPANDED, LEAF, PENDING, T_USED
 from tests.positions import setup
 
 # Black to play: 'a' captures eight white stones.
@@ -236,6 +236,51 @@ def test_small_tree_capacity_is_respected() -> None:
     assert search.nodes_used <= 1000
     assert result.root_visits == 3000
     assert search.bytes_per_node > 20
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_network_search_stops_when_the_tree_is_full(threads: int) -> None:
+    # 2 leaves a batch, each expansion 82 nodes: about six batches fit in 1,000 nodes. A
+    # search that went on would turn leaves into LEAF nodes and count their one evaluation
+    # again on every visit (a 9x9 search at 1 s a move filled 500,000 nodes that way).
+    net = ConstantNet(0.2)
+    config = SearchConfig(max_nodes=1000, batch_size=2, threads=threads, cache_entries=0)
+    search = Search(net, 9, config)
+    result = search.run(new_state(9), visits=10_000)
+    used = search.nodes_used
+    assert used <= 1000 and result.extra["tree_full"]
+    assert 0 < result.simulations < 20 and result.simulations == sum(net.calls)
+    assert not (search.tree.status[:used] == LEAF).any()
+    _check_tree(search.tree)
+    # with room to spare the flag stays down
+    roomy = Search(ConstantNet(0.2), 9, SearchConfig(max_nodes=100_000, threads=threads))
+    assert not roomy.run(new_state(9), visits=50).extra["tree_full"]
+
+
+class LineNet(ConstantNet):
+    """Nearly all the prior on the first empty point, so a search goes down one line."""
+
+    def evaluate(self, planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        priors, values = super().evaluate(planes)
+        empty = (planes[:, 0] + planes[:, 8]).reshape(len(planes), -1) == 0
+        first = empty.argmax(1)
+        priors[:] = 0.01 / priors.shape[1]
+        priors[np.arange(len(planes)), first] += 0.99
+        return priors, values
+
+
+def test_network_search_drops_a_kept_subtree_that_fills_half_the_tree() -> None:
+    def kept_visits(max_nodes: int) -> int:
+        search = Search(LineNet(), 9, SearchConfig(max_nodes=max_nodes, batch_size=1))
+        game = Game(9)
+        first = search.run(game.state, visits=30)  # about 30 expansions of 82 nodes
+        game.play(_best(first))
+        return search.run(game.state, visits=1).root_visits
+
+    assert kept_visits(100_000) > 20  # the line below the move played is kept
+    # In a tree of 4,000 nodes that line holds over half of them: the next search starts
+    # afresh rather than with a tree too full to think in.
+    assert kept_visits(4_000) == 1
 
 
 def test_time_budget_is_kept() -> None:

@@ -531,6 +531,27 @@ def test_selfplay_can_mix_rollouts_into_the_leaf_values() -> None:
         small_config(rollout_weight=0.5, rollout="heavy")
 
 
+def test_selfplay_worker_with_an_int8_network(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("onnxruntime")
+    from selfplay.evaluation import engine_command
+    from selfplay.worker import finished_indices, make_tasks, selfplay_task
+
+    monkeypatch.setenv("GO_ENGINE_CACHE", str(tmp_path / "cache"))
+    model = tmp_path / "net.safetensors"
+    save_checkpoint(model, tiny_net())
+    config = small_config(max_moves=20, precision="int8")
+    (task,) = make_tasks(tmp_path / "games", model, 2, 1, 0, config, device="onnx")
+    result = selfplay_task(task)
+    assert result["games"] == 2 and finished_indices(tmp_path / "games") == {0, 1}
+    assert list((tmp_path / "cache" / "int8").glob("*.onnx"))  # the worker ran the int8 copy
+    assert "--precision int8" in engine_command("m", 1.0, config)
+    assert "--precision" not in engine_command("m", 1.0, small_config())
+    with pytest.raises(ValueError, match="precision"):
+        small_config(precision="float16")
+
+
 def test_loop_waits_for_enough_samples_before_training(tmp_path: Path) -> None:
     config = tmp_path / "tiny.toml"
     config.write_text(
