@@ -321,8 +321,7 @@ def print_nn(result: dict[str, Any]) -> None:
             print(f"  {' '.join(label):<34}{cells}")
         if row["onnx_vs_torch"]:
             text = ", ".join(
-                f"{r['device']} {r.get('precision', 'float32')} b{r['batch']} "
-                f"{r['onnx_over_torch']:.2f}x"
+                f"{r['device']} {r['precision']} b{r['batch']} {r['onnx_over_torch']:.2f}x"
                 for r in row["onnx_vs_torch"]
             )
             print(f"  onnxruntime / torch: {text}")

@@ -15,6 +15,7 @@ import argparse
 import statistics
 
 from go_engine.state import State
+from training.onnx_int8 import PRECISIONS
 
 
 def add_arguments(sub: argparse._SubParsersAction) -> None:
@@ -30,7 +31,7 @@ def add_arguments(sub: argparse._SubParsersAction) -> None:
         "--precision",
         nargs="+",
         default=["float32"],
-        choices=["float32", "int8"],
+        choices=PRECISIONS,
         help="network precisions to compare (each with every thread count)",
     )
     s.add_argument("--seconds", type=float, default=1.0, help="search time per position")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from training.onnx_int8 import PRECISIONS
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from gtp.players import DEFAULT_PLAYER, PLAYERS
@@ -63,9 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--precision",
         default="float32",
-        choices=["float32", "int8"],
+        choices=PRECISIONS,
         help="network players on the CPU: float32, or int8 (ONNX Runtime's quantized copy of "
-        "each network, made once and cached; about 2.5x the evaluations a second)",
+        "each network, made once and cached; about 2.3x the evaluations a second)",
     )
     parser.add_argument(
         "--value-model",

@@ -9,6 +9,8 @@ import json
 import time
 from pathlib import Path
 
+from training.onnx_int8 import PRECISIONS
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None, help="network (default: the shipped one)")
@@ -23,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--precision",
         default=None,
-        choices=["float32", "int8"],
+        choices=PRECISIONS,
         help="network arithmetic on the CPU (default: the config's, float32)",
     )
     parser.add_argument("--workers", type=int, default=0, help="processes (0: one per core)")

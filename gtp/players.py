@@ -65,7 +65,7 @@ class PlayerConfig:
     # "average" (all eight, 8x the work); None: the player's own default (`NETWORK_SYMMETRIES`).
     symmetries: str | None = None
     # Network arithmetic on the CPU: "float32", or "int8" (ONNX Runtime's quantized copy of
-    # each network, about 2.5x the evaluations a second; BENCHMARKS.md, "Int8 networks").
+    # each network, about 2.3x the evaluations a second; BENCHMARKS.md, session 12).
     precision: str = "float32"
 
     def __post_init__(self) -> None:

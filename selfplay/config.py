@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from training.onnx_int8 import PRECISIONS
 from training.rl_train import TrainConfig
 
 if sys.version_info >= (3, 11):
@@ -72,8 +73,10 @@ class SelfPlayConfig:
             raise ValueError(
                 f"rollout must be 'light', 'random' or 'weights', not {self.rollout!r}"
             )
-        if self.precision not in ("float32", "int8"):
-            raise ValueError(f"precision must be 'float32' or 'int8', not {self.precision!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(
+                f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}"
+            )
 
     @property
     def move_cap(self) -> int:

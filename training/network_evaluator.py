@@ -72,15 +72,13 @@ def load_evaluator(
         else:
             device = "cpu"
     if device == "onnx":
-        from training.onnx_export import OnnxEvaluator
+        from training.onnx_export import OnnxEvaluator, export_onnx_bytes
+        from training.onnx_int8 import int8_model
 
+        model = export_onnx_bytes(ck.net)
+        if precision == "int8":
+            model = int8_model(model)
         # ONNX Runtime's default is one thread per core of the machine, even when this
         # process may use fewer (a match pinned to one core ran two threads on it)
-        if precision == "int8":
-            from training.onnx_export import export_onnx_bytes
-            from training.onnx_int8 import int8_model
-
-            model = int8_model(export_onnx_bytes(ck.net))
-            return OnnxEvaluator(model, threads=threads or usable_cores())
-        return OnnxEvaluator.from_net(ck.net, threads=threads or usable_cores())
+        return OnnxEvaluator(model, threads=threads or usable_cores())
     return TorchEvaluator(ck.net, device=device)

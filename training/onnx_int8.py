@@ -6,8 +6,9 @@
 ONNX Runtime's static quantization: weights int8 per output channel, activations uint8 with
 ranges measured on calibration positions, operators fused into the integer kernels
 (QLinearConv), which use the VNNI instructions where the CPU has them. On this project's CPU
-class the 9x9 network runs about 2.5x faster at a search's batch of 8, with the policy's top
-move unchanged on about 97% of positions (BENCHMARKS.md, "Int8 networks").
+class the 9x9 network runs about 2.3x faster at a search's batch of 8, with the policy's top
+move unchanged on about 96% of positions (BENCHMARKS.md, "Session 12: searches that ran out of
+tree, and int8 networks").
 
 Calibration positions come from the network itself: a few games whose moves are sampled
 from its own policy, so no data files are needed and a given network always gets the same
@@ -24,10 +25,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-
-from go_engine.features import agz_planes, extended_planes
-from go_engine.files import atomic_write
-from go_engine.game import Game
 
 # Bump when the calibration positions or the quantization settings change: cached copies
 # made the old way are then not reused.
@@ -47,10 +44,6 @@ def cache_dir() -> Path:
     return Path(root) / "int8"
 
 
-def _planes(game: Game, features: str) -> np.ndarray:
-    return agz_planes(game.state) if features == "agz" else extended_planes(game.state)
-
-
 def calibration_planes(
     session,
     board_size: int,
@@ -61,8 +54,12 @@ def calibration_planes(
 ) -> np.ndarray:
     """float32[positions, C, N, N]: positions of `games` games played by sampling the moves
     of the float32 `session`'s own policy, spread evenly over the games' moves."""
+    # go_engine is imported here, not at the top, so that PRECISIONS costs the CLI nothing
+    from go_engine.features import agz_planes, extended_planes
+    from go_engine.game import Game
     from training.onnx_export import INPUT_NAME, OUTPUT_NAMES, _softmax
 
+    planes_of = agz_planes if features == "agz" else extended_planes
     rng = np.random.default_rng(seed)
     boards = [Game(board_size) for _ in range(games)]
     n2 = board_size * board_size
@@ -71,7 +68,7 @@ def calibration_planes(
         live = [g for g in boards if not g.is_over()]
         if not live:
             break
-        x = np.stack([_planes(g, features) for g in live])
+        x = np.stack([planes_of(g.state) for g in live])
         seen.extend(x)
         logits, _ = session.run(list(OUTPUT_NAMES), {INPUT_NAME: x})
         priors = _softmax(logits.astype(np.float32))
@@ -135,6 +132,7 @@ def int8_model(fp32: bytes, cache: Path | None = None) -> bytes:
     calibration positions from the model's own games) and cached atomically."""
     import onnxruntime as ort
 
+    from go_engine.files import atomic_write
     from training.onnx_export import _session, onnx_metadata
 
     key = hashlib.sha256(fp32)
