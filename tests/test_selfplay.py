@@ -299,6 +299,83 @@ def test_training_resumes_at_its_last_checkpoint(tmp_path: Path) -> None:
     assert cand.step == 10 and cand.info["gen_step"] == "10"
 
 
+def test_anchor_mixes_a_fixed_networks_policy_into_the_targets() -> None:
+    rng = np.random.default_rng(1)
+    samples = _samples_with_marks(12, rng)
+    samples.policy[:4] = 0  # value-only samples: no search target
+    anchor = tiny_net(seed=3)
+    config = TrainConfig(anchor="init", anchor_weight=0.25)
+    trainer = RLTrainer(tiny_net(), config, torch.device("cpu"), anchor=anchor)
+    batch = trainer.batch(samples, np.arange(12), np.random.default_rng(2))
+    with torch.no_grad():
+        prior = torch.softmax(anchor.eval()(batch["planes"])[0], dim=1)
+    plain = RLTrainer(tiny_net(), TrainConfig(), torch.device("cpu"))
+    visits = plain.batch(samples, np.arange(12), np.random.default_rng(2))["policy"]
+    torch.testing.assert_close(batch["policy"][:4], prior[:4])
+    torch.testing.assert_close(batch["policy"][4:], 0.75 * visits[4:] + 0.25 * prior[4:])
+    torch.testing.assert_close(batch["policy"].sum(1), torch.ones(12))
+    assert not any(p.requires_grad for p in trainer.anchor.parameters())
+    for bad in ({"anchor_weight": 1.5, "anchor": "init"}, {"anchor_weight": 0.5}):
+        with pytest.raises(ValueError, match="anchor"):
+            TrainConfig(**bad)
+    with pytest.raises(ValueError, match="supplement"):
+        TrainConfig(supplement_fraction=0.5)
+
+
+def _value_run(folder: Path, games: int = 24) -> None:
+    """A finished `go-engine train value` run folder (its data chunks and config.json)."""
+    from training.value_net import ValueConfig, value_games, write_positions
+
+    config = ValueConfig(
+        run=str(folder), sl="sl", rl="rl", board_size=N, komi=0.5, games=games, chunk_games=12
+    )
+    (folder / "data").mkdir(parents=True)
+    for k in range(2):
+        rng = np.random.default_rng(k)
+        part = value_games(tiny_net(1), tiny_net(2), 12, N, 0.5, 8, rng, torch.device("cpu"))
+        write_positions(folder / "data" / f"chunk-{k:04d}.npz", part)
+    from dataclasses import asdict
+
+    (folder / "config.json").write_text(json.dumps(asdict(config)))
+
+
+def test_supplement_positions_fill_their_share_of_every_batch(tmp_path: Path) -> None:
+    _value_run(tmp_path / "value")
+    window = _samples_with_marks(64, np.random.default_rng(0))  # all `final`
+    (tmp_path / "checkpoints").mkdir()
+    save_checkpoint(tmp_path / "checkpoints" / "gen-0000.safetensors", tiny_net())
+    config = TrainConfig(
+        batch_size=16,
+        min_steps=6,
+        anchor="init",
+        anchor_weight=1.0,
+        supplement=str(tmp_path / "value"),
+        supplement_fraction=0.25,
+    )
+    seen: list[tuple[int, int]] = []
+    original = RLTrainer.step
+
+    def watching_step(self, batch):
+        seen.append((len(batch["planes"]), int((~batch["final"]).sum())))
+        return original(self, batch)
+
+    RLTrainer.step = watching_step
+    try:
+        out = train_generation(tmp_path, 0, window, 6, config, device="cpu")
+    finally:
+        RLTrainer.step = original
+    assert seen == [(16, 4)] * 6 and out["train_steps"] == 6
+    from training.value_net import read_value_run
+
+    train, held = read_value_run(tmp_path / "value")
+    assert len(train) > 0 and len(held) > 0
+    (tmp_path / "value" / "data" / "chunk-0001.npz").unlink()
+    with pytest.raises(ValueError, match="chunk 0001 is missing"):
+        read_value_run(tmp_path / "value")
+    with pytest.raises(ValueError, match="not a value run folder"):
+        read_value_run(tmp_path)
+
+
 # ---------------------------------------------------------------- configuration
 
 

@@ -4,7 +4,8 @@
 replay window of `go_engine.samples.Samples`, each sample under one of the 8 board
 symmetries drawn at random (one gather per batch, as in supervised learning). The loss is
 
-    policy      cross-entropy against the search's visit distribution
+    policy      cross-entropy against the search's visit distribution (mixed with a fixed
+                anchor network's policy when `anchor_weight` > 0, see below)
     value       value_weight * (v - z)^2, z the game's result for the player to move
     ownership   ownership_weight * mean over points of (o - target)^2   (ownership head)
     score       score_weight * Huber(s - score / N)                     (score head)
@@ -12,6 +13,18 @@ symmetries drawn at random (one gather per batch, as in supervised learning). Th
 The ownership and score terms count only samples whose game ended on the board (`final`).
 The score head predicts the final area score for the player to move divided by the board
 size N, so its targets stay within about +-N on any board. Weight decay is SGD's L2 term.
+
+With `anchor` set, the policy target is (1 - w) * visits + w * softmax(anchor(planes)), w =
+`anchor_weight`: distillation towards a fixed network (the run's generation 0 by default). The
+loop's searches are small (a few hundred visits at most), so their visit distributions are
+noisy targets; without the anchor the learner's policy drifts from a strong supervised start
+while its value head learns, and play gets weaker (BENCHMARKS.md, issue 6).
+
+With `supplement` set (a `go-engine train value` run folder), a `supplement_fraction` share of
+every batch comes from that run's training positions: one position per game, each with its
+game's result and no search target (the anchor's policy stands in). Self-play windows of a few
+thousand games hold positions too correlated to teach the value head much; AlphaGo's value
+data, one position from each of tens of thousands of games, keeps it honest while they grow.
 
 `replay_window(total, config)` is KataGo's growing window: with c = window_min, the newest
 c * (1 + beta * ((total / c) ** alpha - 1) / alpha) samples (all of them while total <= c),
@@ -60,6 +73,10 @@ class TrainConfig:
     ownership_weight: float = 1.5
     score_weight: float = 0.05
     checkpoint_every: int = 200  # steps between checkpoints within a generation
+    anchor: str = ""  # "init": the run's generation 0; or a checkpoint path; "" for none
+    anchor_weight: float = 0.0  # the anchor's share of the policy target, in [0, 1]
+    supplement: str = ""  # a `go-engine train value` run folder: its positions join the batches
+    supplement_fraction: float = 0.0  # their share of each batch, in [0, 1)
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.lr <= 0:
@@ -68,6 +85,14 @@ class TrainConfig:
             raise ValueError("window_min must be >= 1 and window_max >= window_min")
         if self.samples_per_new_sample <= 0:
             raise ValueError("samples_per_new_sample must be positive")
+        if not 0.0 <= self.anchor_weight <= 1.0:
+            raise ValueError("anchor_weight must lie in [0, 1]")
+        if not 0.0 <= self.supplement_fraction < 1.0:
+            raise ValueError("supplement_fraction must lie in [0, 1)")
+        if self.supplement_fraction > 0 and not self.supplement:
+            raise ValueError("supplement_fraction > 0 needs a supplement (a value run folder)")
+        if self.anchor_weight > 0 and not self.anchor:
+            raise ValueError('anchor_weight > 0 needs an anchor ("init" or a checkpoint path)')
 
 
 def replay_window(total: int, config: TrainConfig) -> int:
@@ -90,7 +115,8 @@ class RLTrainer:
     """The net, its optimizer and the loss; `step(batch)` trains on one batch. `frozen` names
     top-level modules of the net (e.g. "stem", "tower") that keep their weights: they get no
     gradient, stay out of the optimizer, and run in eval mode during steps, so their batch
-    norms neither learn nor move their running statistics."""
+    norms neither learn nor move their running statistics. `anchor`, a fixed network, mixes
+    its policy into the policy targets by `config.anchor_weight`."""
 
     def __init__(
         self,
@@ -98,8 +124,10 @@ class RLTrainer:
         config: TrainConfig,
         device: torch.device,
         frozen: tuple[str, ...] = (),
+        anchor: PolicyValueNet | None = None,
     ) -> None:
         self.net = net.to(device)
+        self.anchor = None if anchor is None else anchor.to(device).eval().requires_grad_(False)
         self.config = config
         self.device = device
         self.n = net.config.board_size
@@ -132,9 +160,18 @@ class RLTrainer:
         flat = planes.reshape(b, c, n2).gather(2, src[:, None, :n2].expand(b, c, n2))
         policy = torch.from_numpy(samples.policy[rows].astype(np.float32)).to(dev)
         owner = torch.from_numpy(samples.ownership[rows].astype(np.float32)).to(dev)
+        planes = flat.view(b, c, self.n, self.n)
+        policy = policy.gather(1, src)
+        if self.anchor is not None and self.config.anchor_weight > 0:
+            with torch.no_grad():
+                prior = torch.softmax(self.anchor(planes)[0].float(), dim=1)
+            w = self.config.anchor_weight
+            # a sample without a search target (value-only data) takes the anchor's whole
+            has = (policy.sum(1, keepdim=True) > 0).float()
+            policy = has * ((1.0 - w) * policy + w * prior) + (1.0 - has) * prior
         return {
-            "planes": flat.view(b, c, self.n, self.n),
-            "policy": policy.gather(1, src),
+            "planes": planes,
+            "policy": policy,
             "value": torch.from_numpy(samples.value[rows].astype(np.float32)).to(dev),
             "ownership": owner.gather(1, src[:, :n2]),
             "score": torch.from_numpy(samples.score[rows] / self.n).to(dev),
@@ -266,7 +303,7 @@ def train_generation(
             done = int(ck.info.get("gen_step", 0))
     else:
         ck = load_checkpoint(ckdir / "gen-0000.safetensors", dev)
-    trainer = RLTrainer(ck.net, config, dev)
+    trainer = RLTrainer(ck.net, config, dev, anchor=_anchor(ckdir, config, dev))
     trainer.load_optimizer(ck.optimizer)
     total_step = ck.step
     rng = np.random.default_rng([seed, generation, done])
@@ -293,9 +330,16 @@ def train_generation(
 
     bar = tqdm(total=steps, initial=done, desc="train", unit="step", leave=False)
     last: dict[str, float] = dict(ck.metrics) if done else {}  # the resumed step's figures
+    extra = _supplement(config)
+    n_extra = round(config.supplement_fraction * config.batch_size) if extra is not None else 0
     while done < steps:
-        rows = rng.integers(0, len(window), min(config.batch_size, len(window)))
-        parts = trainer.step(trainer.batch(window, rows, rng))
+        rows = rng.integers(0, len(window), min(config.batch_size - n_extra, len(window)))
+        batch = trainer.batch(window, rows, rng)
+        if n_extra:
+            more = trainer.batch(extra, rng.integers(0, len(extra), n_extra), rng)
+            batch = {key: torch.cat([batch[key], more[key]]) for key in batch}
+            rows = np.arange(len(rows) + n_extra)
+        parts = trainer.step(batch)
         done += 1
         total_step += 1
         trained += len(rows)
@@ -317,6 +361,23 @@ def train_generation(
         out["train_samples_per_second"] = round(trained / seconds, 1)
     out.update({k: round(v, 4) for k, v in last.items()})
     return out
+
+
+def _anchor(ckdir: Path, config: TrainConfig, device: torch.device) -> PolicyValueNet | None:
+    if config.anchor_weight <= 0:
+        return None
+    path = ckdir / "gen-0000.safetensors" if config.anchor == "init" else Path(config.anchor)
+    if not path.exists():
+        raise ValueError(f"anchor network {path} does not exist")
+    return load_checkpoint(path, device, expect_features="agz").net
+
+
+def _supplement(config: TrainConfig) -> Samples | None:
+    if config.supplement_fraction <= 0:
+        return None
+    from training.value_net import read_value_run  # value_net imports this module
+
+    return read_value_run(config.supplement)[0].as_samples()
 
 
 def _append_metrics(path: Path, row: dict[str, Any]) -> None:

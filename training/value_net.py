@@ -263,13 +263,35 @@ def generate(config: ValueConfig, log=print) -> tuple[ValuePositions, ValuePosit
             write_positions(run / "data" / f"chunk-{k:04d}.npz", part)
             bar.update(1)
         bar.close()
+    return _split(run, chunks, config.val_fraction)
+
+
+def _split(run: Path, chunks: int, val_fraction: float) -> tuple[ValuePositions, ValuePositions]:
     parts = [read_positions(run / "data" / f"chunk-{k:04d}.npz") for k in range(chunks)]
     everything = concat_positions([p for p in parts if len(p)])
-    every = max(2, round(1 / config.val_fraction))
+    every = max(2, round(1 / val_fraction))
     held = np.arange(len(everything)) % every == every - 1
     if held.sum() == 0 or held.all():
         raise ValueError(f"{run}: too few positions for a held-out share; raise --games")
     return everything.subset(~held), everything.subset(held)
+
+
+def read_value_run(run: str | os.PathLike) -> tuple[ValuePositions, ValuePositions]:
+    """(training, held-out) positions of a finished `go-engine train value` run folder, read
+    and never generated: the same split its own training used."""
+    run = Path(run)
+    meta = run / "config.json"
+    if not meta.exists():
+        raise ValueError(f"{run}: not a value run folder (no config.json)")
+    config = ValueConfig(**json.loads(meta.read_text(encoding="utf-8")))
+    chunks = -(-config.games // config.chunk_games)
+    missing = [k for k in range(chunks) if not (run / "data" / f"chunk-{k:04d}.npz").exists()]
+    if missing:
+        raise ValueError(
+            f"{run}: data chunk {missing[0]:04d} is missing ({len(missing)} of {chunks}); "
+            "finish it with `go-engine train value` first"
+        )
+    return _split(run, chunks, config.val_fraction)
 
 
 @torch.no_grad()
