@@ -129,6 +129,44 @@ def test_export_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert not (tmp_path / "x.onnx").exists()
 
 
+def test_export_writes_a_shipping_checkpoint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from go_engine_cli import export_cmd
+    from training.checkpoint import load_checkpoint, optimizer_path, read_metadata
+
+    net = _net()
+    ckpt = tmp_path / "gen.safetensors"
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    save_checkpoint(
+        ckpt, net, step=7, metrics={"loss": 1.5}, info={"generation": "3"}, optimizer=opt
+    )
+    out = tmp_path / "ship.safetensors"
+    parser = argparse.ArgumentParser()
+    export_cmd.add_arguments(parser)
+    argv = ["--model", str(ckpt), "--safetensors", str(out), "--half"]
+    argv += ["--info", "command=go-engine train loop", "--metric", "wins=0.97"]
+    assert export_cmd.run(parser.parse_args(argv)) == 0
+    assert "float16" in capsys.readouterr().out
+    meta = read_metadata(out)
+    assert meta["dtype"] == "float16" and meta["step"] == 7 and "optimizer" not in meta
+    assert meta["info"] == {
+        "generation": "3",
+        "exported_from": str(ckpt),
+        "command": "go-engine train loop",
+    }
+    assert meta["metrics"] == {"loss": 1.5, "wins": 0.97}
+    assert not optimizer_path(out).exists()
+    back = load_checkpoint(out).net
+    x = torch.from_numpy(_planes(4, net.config))
+    with torch.no_grad():
+        torch.testing.assert_close(back(x)[1], net.eval()(x)[1], atol=2e-2, rtol=0)
+    for bad in (["--metric", "wins=many"], ["--info", "novalue"]):
+        assert export_cmd.run(parser.parse_args([*argv[:4], *bad])) == 1
+        assert bad[1] in capsys.readouterr().err
+    assert export_cmd.run(parser.parse_args(["--model", str(ckpt)])) == 2
+
+
 # ---------------------------------------------------------------- evaluator options
 
 
