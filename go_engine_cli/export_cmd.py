@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -81,8 +82,6 @@ def export_checkpoint(args: argparse.Namespace) -> int:
         half=args.half,
         format=2,
     )
-    from pathlib import Path
-
     size = Path(args.safetensors).stat().st_size
     dtype = "float16" if args.half else "float32"
     report = {"path": str(args.safetensors), "bytes": size, "dtype": dtype, "model": args.model}

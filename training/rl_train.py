@@ -167,8 +167,8 @@ class RLTrainer:
                 prior = torch.softmax(self.anchor(planes)[0].float(), dim=1)
             w = self.config.anchor_weight
             # a sample without a search target (value-only data) takes the anchor's whole
-            has = (policy.sum(1, keepdim=True) > 0).float()
-            policy = has * ((1.0 - w) * policy + w * prior) + (1.0 - has) * prior
+            has = policy.sum(1, keepdim=True) > 0
+            policy = torch.where(has, (1.0 - w) * policy + w * prior, prior)
         return {
             "planes": planes,
             "policy": policy,
@@ -338,11 +338,10 @@ def train_generation(
         if n_extra:
             more = trainer.batch(extra, rng.integers(0, len(extra), n_extra), rng)
             batch = {key: torch.cat([batch[key], more[key]]) for key in batch}
-            rows = np.arange(len(rows) + n_extra)
         parts = trainer.step(batch)
         done += 1
         total_step += 1
-        trained += len(rows)
+        trained += len(batch["planes"])
         count += 1
         for k, v in parts.items():
             sums[k] = sums.get(k, 0.0) + v
@@ -367,8 +366,7 @@ def _anchor(ckdir: Path, config: TrainConfig, device: torch.device) -> PolicyVal
     if config.anchor_weight <= 0:
         return None
     path = ckdir / "gen-0000.safetensors" if config.anchor == "init" else Path(config.anchor)
-    if not path.exists():
-        raise ValueError(f"anchor network {path} does not exist")
+    # a missing or bad file raises CheckpointError naming it
     return load_checkpoint(path, device, expect_features="agz").net
 
 

@@ -251,8 +251,8 @@ def generate(config: ValueConfig, log=print) -> tuple[ValuePositions, ValuePosit
     (run / "data").mkdir(parents=True, exist_ok=True)
     device = select_device(config.device)
     n = config.board_size
-    chunks = -(-config.games // config.chunk_games)
-    todo = [k for k in range(chunks) if not (run / "data" / f"chunk-{k:04d}.npz").exists()]
+    chunks = _chunk_count(config)
+    todo = _missing_chunks(run, config)
     if todo:
         sl, rl = load_agz_net(config.sl, n, device), load_agz_net(config.rl, n, device)
         bar = tqdm(total=chunks, initial=chunks - len(todo), desc="positions", unit="chunk")
@@ -260,16 +260,29 @@ def generate(config: ValueConfig, log=print) -> tuple[ValuePositions, ValuePosit
             count = min(config.chunk_games, config.games - k * config.chunk_games)
             rng = np.random.default_rng([config.seed, k])
             part = value_games(sl, rl, count, n, config.komi, config.max_u or n * n, rng, device)
-            write_positions(run / "data" / f"chunk-{k:04d}.npz", part)
+            write_positions(_chunk_path(run, k), part)
             bar.update(1)
         bar.close()
-    return _split(run, chunks, config.val_fraction)
+    return _split(run, config)
 
 
-def _split(run: Path, chunks: int, val_fraction: float) -> tuple[ValuePositions, ValuePositions]:
-    parts = [read_positions(run / "data" / f"chunk-{k:04d}.npz") for k in range(chunks)]
+def _chunk_count(config: ValueConfig) -> int:
+    return -(-config.games // config.chunk_games)
+
+
+def _chunk_path(run: Path, k: int) -> Path:
+    return run / "data" / f"chunk-{k:04d}.npz"
+
+
+def _missing_chunks(run: Path, config: ValueConfig) -> list[int]:
+    return [k for k in range(_chunk_count(config)) if not _chunk_path(run, k).exists()]
+
+
+def _split(run: Path, config: ValueConfig) -> tuple[ValuePositions, ValuePositions]:
+    """The run's positions, split as its training splits them (every k-th held out)."""
+    parts = [read_positions(_chunk_path(run, k)) for k in range(_chunk_count(config))]
     everything = concat_positions([p for p in parts if len(p)])
-    every = max(2, round(1 / val_fraction))
+    every = max(2, round(1 / config.val_fraction))
     held = np.arange(len(everything)) % every == every - 1
     if held.sum() == 0 or held.all():
         raise ValueError(f"{run}: too few positions for a held-out share; raise --games")
@@ -284,14 +297,13 @@ def read_value_run(run: str | os.PathLike) -> tuple[ValuePositions, ValuePositio
     if not meta.exists():
         raise ValueError(f"{run}: not a value run folder (no config.json)")
     config = ValueConfig(**json.loads(meta.read_text(encoding="utf-8")))
-    chunks = -(-config.games // config.chunk_games)
-    missing = [k for k in range(chunks) if not (run / "data" / f"chunk-{k:04d}.npz").exists()]
+    missing = _missing_chunks(run, config)
     if missing:
         raise ValueError(
-            f"{run}: data chunk {missing[0]:04d} is missing ({len(missing)} of {chunks}); "
-            "finish it with `go-engine train value` first"
+            f"{run}: data chunk {missing[0]:04d} is missing ({len(missing)} of "
+            f"{_chunk_count(config)}); finish it with `go-engine train value` first"
         )
-    return _split(run, chunks, config.val_fraction)
+    return _split(run, config)
 
 
 @torch.no_grad()
