@@ -32,6 +32,7 @@ from go_engine.tree import (
     EXPANDED,
     T_CAP,
     T_USED,
+    TERMINAL,
     Tree,
     bytes_per_node,
     child_lines,
@@ -219,16 +220,41 @@ class Search:
     def _abandon(self, k: int, batch: puct.Batch | None = None) -> None:
         puct.abandon(self.tree, self.batch if batch is None else batch, k)
 
-    def _start(self, state: State, noise: bool) -> None:
-        """Point the tree at `state`, zero the counter and mix noise into the root priors
-        (expanding the root first if it is new)."""
+    def _start(self, state: State, noise: bool, avoid: Sequence[int] = ()) -> None:
+        """Point the tree at `state`, zero the counter, mix noise into the root priors and
+        rule out the `avoid` moves at the root (expanding the root first if it is new)."""
         self._prepare(state)
         self._done = 0
         self._full = False
-        if noise:
+        if noise or avoid:
             if self.tree.status[0] != EXPANDED:
                 self._round(1)
+        if noise:
             self._add_noise()
+        if avoid:
+            self._avoid(avoid)
+
+    def _avoid(self, actions: Sequence[int]) -> None:
+        """Make each of the root's children in `actions` a certain loss with no prior, so
+        that selection never takes it while another child is left, and take back what it had
+        added to the root. Used for a pass that would end the game where the position is not
+        won once dead stones are off: the tree scores a pass-pass ending by Tromp-Taylor,
+        which can count the opponent's dead stones as alive (or ours as dead ones' owner), so
+        that child could otherwise take nearly every visit."""
+        t = self.tree
+        f, k = int(t.first[0]), int(t.nchild[0])
+        if t.status[0] != EXPANDED:
+            return
+        for c in range(f, f + k):
+            if int(t.move[c]) not in actions:
+                continue
+            # The root's sums hold its children's values from the other side's view.
+            t.visits[0] -= int(t.visits[c]) - 1
+            t.wsum[0] += float(t.wsum[c]) + 1.0
+            t.wsq[0] -= float(t.wsq[c]) - 1.0
+            t.visits[c], t.wsum[c], t.wsq[c], t.prior[c] = 1, -1.0, 1.0, 0.0
+            if t.status[c] != EXPANDED:
+                t.status[c], t.nnv[c] = TERMINAL, 1.0
 
     def _add_noise(self) -> None:
         t = self.tree
@@ -247,9 +273,11 @@ class Search:
         visits: int | None = None,
         seconds: float | None = None,
         noise: bool = False,
+        avoid: Sequence[int] = (),
     ) -> SearchResult:
         """Search `state` for `visits` new simulations and/or `seconds` (whichever ends first;
-        at least one of them must be given) and return the root's statistics."""
+        at least one of them must be given) and return the root's statistics. The `avoid`
+        actions are ruled out at the root (`_avoid`)."""
         if visits is None and seconds is None:
             raise ValueError("give a visit budget, a time budget or both")
         if not self._warm:
@@ -264,7 +292,7 @@ class Search:
         start = time.perf_counter()
         deadline = None if seconds is None else start + seconds
         target = visits if visits is not None else 1 << 40
-        self._start(state, noise)
+        self._start(state, noise, tuple(int(a) for a in avoid))
         if self.pipelined:
             self._run_overlapped(target, deadline)
             return self.result(time.perf_counter() - start)

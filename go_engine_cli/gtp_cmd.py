@@ -34,7 +34,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "2 when the process may use two cores)",
     )
     parser.add_argument(
-        "--model", default=None, help="network checkpoint for the policy, puct and mixed players"
+        "--model",
+        default=None,
+        help="network checkpoint for the network players (default: the shipped network of the "
+        "board size: on 9x9 the self-play network rl9, on 19x19 the SL network; the alphago "
+        "player's default is the SL network)",
     )
     parser.add_argument(
         "--mix", type=float, default=0.5, help="mixed player: the rollouts' share of a value"
@@ -44,8 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         choices=["light", "random", "weights"],
         help="rollout policy of the rollout searches: light (the default), random, or weights "
-        "(AlphaGo's trained rollout policy; the default of the alphago player and so of the "
-        "9x9 default; PUCT players only)",
+        "(AlphaGo's trained rollout policy; the default of the alphago player and of the 9x9 "
+        "default; PUCT players only)",
     )
     parser.add_argument(
         "--mercy",
@@ -64,10 +68,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--precision",
-        default="float32",
+        default=None,
         choices=PRECISIONS,
         help="network players on the CPU: float32, or int8 (ONNX Runtime's quantized copy of "
-        "each network, made once and cached; about 2.3x the evaluations a second)",
+        "each network, made once and cached; about 2.3x the evaluations a second); default: "
+        "int8 for the default player on 9x9, float32 otherwise",
     )
     parser.add_argument(
         "--value-model",

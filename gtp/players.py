@@ -9,6 +9,7 @@ The search players also answer the engine's analysis commands through `think`.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -66,7 +67,8 @@ class PlayerConfig:
     symmetries: str | None = None
     # Network arithmetic on the CPU: "float32", or "int8" (ONNX Runtime's quantized copy of
     # each network, about 2.3x the evaluations a second; BENCHMARKS.md, session 12).
-    precision: str = "float32"
+    # None: float32, except the default player's own choice (`AUTO_CHOICE`).
+    precision: str | None = None
 
     def __post_init__(self) -> None:
         # Checked here, so that `go-engine gtp` refuses bad options at start-up rather than
@@ -85,7 +87,7 @@ class PlayerConfig:
             raise ValueError(
                 f"symmetries must be one of {', '.join(SYMMETRY_MODES)}, not {self.symmetries!r}"
             )
-        if self.precision not in PRECISIONS:
+        if self.precision is not None and self.precision not in PRECISIONS:
             raise ValueError(
                 f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}"
             )
@@ -133,12 +135,19 @@ class SearchPlayer:
 
     name = "search"
 
+    # Whether the move choice may prefer a child's lower confidence bound to its visit count
+    # (`MoveChoice.lcb`); the network searches do not (`NetworkPlayer`).
+    lcb = True
+
     def __init__(self, config: PlayerConfig | None = None) -> None:
         self.config = config or PlayerConfig()
-        self.choice = MoveChoice()
+        self.choice = MoveChoice(lcb=self.lcb)
         self.rng = np.random.default_rng(self.config.seed)
         self.last: SearchResult | None = None
         self.seconds_override: float | None = None  # set by the engine's time manager
+        # Root moves the next search rules out (a pass that would end a game not won);
+        # set by genmove, read by the searches that support it.
+        self.avoid: tuple[int, ...] = ()
 
     # (visits, seconds) when neither the options nor the clock give a budget
     default_budget: tuple[int | None, float | None] = (DEFAULT_VISITS, None)
@@ -205,16 +214,22 @@ class SearchPlayer:
         interval: float = 1.0,
     ) -> int:
         game = self.position(game, color)
-        result = self.think(game.state, progress, interval)
         opponent_passed = bool(game.moves) and game.moves[-1] == (game.pass_action, 3 - color)
         pass_wins = None
         if opponent_passed:
             # Passing ends the game: only when it wins both on the board as it stands and
             # once dead stones are taken off. Playing on costs nothing under area scoring.
             pass_wins = passing_wins(game.state, color, seed=int(self.rng.integers(1 << 31)))
+        # Otherwise the search leaves the pass out: the tree scores the game it ends by
+        # Tromp-Taylor, which may call it won, and would spend the move's time on it.
+        self.avoid = (game.pass_action,) if pass_wins is False else ()
+        try:
+            result = self.think(game.state, progress, interval)
+        finally:
+            self.avoid = ()
         move = choose_move(
             result,
-            self.choice,
+            self.move_choice(),
             game.move_number,
             self.rng,
             game.pass_action,
@@ -222,6 +237,10 @@ class SearchPlayer:
             pass_wins,
         )
         return keep_own_eyes(result, game, color, move)
+
+    def move_choice(self) -> MoveChoice:
+        """How this player picks its move from a search's result."""
+        return self.choice
 
 
 def keep_own_eyes(result: SearchResult, game: Game, color: int, move: int) -> int:
@@ -284,18 +303,21 @@ class PUCTRolloutPlayer(SearchPlayer):
                 n,
                 SearchConfig(seed=seed, c_init=2.0),
             )
-        return self.searches[n].run(state, visits=visits, seconds=seconds)
+        return self.searches[n].run(state, visits=visits, seconds=seconds, avoid=self.avoid)
 
 
 class _Networks:
     """The network evaluators of a player, one per board size, loaded on first use: the
-    --model checkpoint (for its own board size only), or else the shipped network of each
-    size, wrapped in a `SymmetryEvaluator` when the player's symmetry mode asks for one.
-    torch is imported only here, so engines without a network start fast."""
+    --model checkpoint (for its own board size only), or else the shipped network that plays
+    each size (with `sl`, the SL network), wrapped in a `SymmetryEvaluator` when the player's
+    symmetry mode asks for one. torch is imported only here, so engines without a network
+    start fast."""
 
-    def __init__(self, config: PlayerConfig, player: str) -> None:
+    def __init__(self, config: PlayerConfig, player: str, sl: bool = False) -> None:
         self.config = config
         self.player = player
+        self.sl = sl
+        self.precision = config.precision or "float32"
         self.symmetries = config.symmetries or NETWORK_SYMMETRIES.get(player, "none")
         self.by_size: dict[int, object] = {}
         self.fixed = None
@@ -303,7 +325,7 @@ class _Networks:
             # Loaded at once: a bad --model file is refused when the engine starts.
             from training.network_evaluator import load_evaluator
 
-            self.fixed = self.wrap(load_evaluator(config.model, precision=config.precision))
+            self.fixed = self.wrap(load_evaluator(config.model, precision=self.precision))
 
     def wrap(self, evaluator):
         if self.symmetries == "none":
@@ -320,8 +342,8 @@ class _Networks:
         if n not in self.by_size:
             from training.network_evaluator import load_evaluator, network_path
 
-            path = network_path(None, n)
-            evaluator = load_evaluator(path, expect_board_size=n, precision=self.config.precision)
+            path = network_path(None, n, sl=self.sl)
+            evaluator = load_evaluator(path, expect_board_size=n, precision=self.precision)
             self.by_size[n] = self.wrap(evaluator)
         return self.by_size[n]
 
@@ -368,10 +390,16 @@ class NetworkPlayer(SearchPlayer):
 
     name = "puct"
     mixed = False
+    # The most visited move, not the best lower confidence bound: the mean of a child with a
+    # small prior is biased upward (it is visited when its noisy mean is high), and at
+    # thousands of visits a move the bound picked such children on about a quarter of the
+    # moves, often ones the policy gave under 1% (BENCHMARKS.md, session 14).
+    lcb = False
+    sl_network = False  # without --model: the shipped network that plays, not the SL one
 
     def __init__(self, config: PlayerConfig | None = None) -> None:
         super().__init__(config)
-        self.networks = _Networks(self.config, self.name)
+        self.networks = _Networks(self.config, self.name, sl=self.sl_network)
         self.searches: dict[int, Search] = {}
 
     default_budget = (None, DEFAULT_NETWORK_SECONDS)
@@ -404,7 +432,9 @@ class NetworkPlayer(SearchPlayer):
         return self.searches[n]
 
     def search(self, state: State, visits: int | None, seconds: float | None) -> SearchResult:
-        return self.searcher(int(state.meta[M_N])).run(state, visits=visits, seconds=seconds)
+        return self.searcher(int(state.meta[M_N])).run(
+            state, visits=visits, seconds=seconds, avoid=self.avoid
+        )
 
 
 class MixedPlayer(NetworkPlayer):
@@ -427,6 +457,7 @@ class AlphaGoPlayer(MixedPlayer):
 
     name = "alphago"
     default_rollout = "weights"
+    sl_network = True  # AlphaGo's policy network is the SL one
 
     def __init__(self, config: PlayerConfig | None = None) -> None:
         super().__init__(config)
@@ -435,7 +466,9 @@ class AlphaGoPlayer(MixedPlayer):
             from training.network_evaluator import load_evaluator
 
             # refused at start when bad
-            value = load_evaluator(self.config.value_model, precision=self.config.precision)
+            value = load_evaluator(
+                self.config.value_model, precision=self.config.precision or "float32"
+            )
             self.value_networks[value.board_size] = value
 
     def value_network(self, n: int):
@@ -455,7 +488,7 @@ class AlphaGoPlayer(MixedPlayer):
                 from training.network_evaluator import load_evaluator
 
                 self.value_networks[n] = load_evaluator(
-                    path, expect_board_size=n, precision=self.config.precision
+                    path, expect_board_size=n, precision=self.config.precision or "float32"
                 )
         return self.value_networks[n]
 
@@ -469,12 +502,16 @@ class AlphaGoPlayer(MixedPlayer):
         return evaluator
 
 
-# The default player's choice per board size with a shipped network; other sizes play mcts.
-# 19x19: the network search. 9x9: AlphaGo's player, with the shipped value network trained on
-# RL-policy games and the trained rollout policy (the shipped sl9's own value head, fitted on
-# 449 games, does not generalise); it beat the earlier default, `mixed` with light rollouts
-# and sl9's value head, in a direct match (BENCHMARKS.md, "The 9x9 default player").
-AUTO_CHOICE = {19: "puct", 9: "alphago"}
+# The default player's choice per board size with a shipped network (the player, and its
+# defaults for the options not given); other sizes play mcts. 19x19: the network search.
+# 9x9: the self-play network `rl9` (policy and value heads) in the mixed search with the
+# trained rollout policy, its network in int8: it beat the session-10 default (AlphaGo's
+# player, `sl9` with the value network `value9`, float32) in a direct match and against
+# GNU Go (BENCHMARKS.md, "Session 14: the self-play network as the 9x9 default").
+AUTO_CHOICE: dict[int, tuple[str, dict[str, object]]] = {
+    19: ("puct", {}),
+    9: ("mixed", {"rollout": "weights", "precision": "int8"}),
+}
 
 
 class AutoPlayer(SearchPlayer):
@@ -489,11 +526,15 @@ class AutoPlayer(SearchPlayer):
         self.current: SearchPlayer | None = None
 
     def delegate(self, n: int) -> SearchPlayer:
-        from training.networks import shipped_network
+        from training.networks import playing_network
 
-        name = AUTO_CHOICE.get(n, "mcts") if shipped_network(n) is not None else "mcts"
+        name, defaults = ("mcts", {})
+        if playing_network(n) is not None:
+            name, defaults = AUTO_CHOICE.get(n, ("mcts", {}))
         if name not in self.delegates:
-            player = PLAYERS[name](self.config)
+            # the options given win over the choice's defaults
+            unset = {k: v for k, v in defaults.items() if getattr(self.config, k) is None}
+            player = PLAYERS[name](dataclasses.replace(self.config, **unset))
             assert isinstance(player, SearchPlayer)
             self.delegates[name] = player
         return self.delegates[name]
@@ -505,7 +546,14 @@ class AutoPlayer(SearchPlayer):
 
     def search(self, state: State, visits: int | None, seconds: float | None) -> SearchResult:
         self.current = self.delegate(int(state.meta[M_N]))
-        return self.current.search(state, visits, seconds)
+        self.current.avoid = self.avoid
+        try:
+            return self.current.search(state, visits, seconds)
+        finally:
+            self.current.avoid = ()
+
+    def move_choice(self) -> MoveChoice:
+        return self.current.move_choice() if self.current is not None else self.choice
 
     def think(
         self,

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from go_engine.coords import gtp_to_action
 from go_engine.game import Game
 from go_engine.ownership import estimated_score, passing_wins
 from go_engine.rules import Rules
+from go_engine.search_result import MoveChoice
 from go_engine.state import BLACK, WHITE
 from gtp.engine import EngineConfig, GTPEngine
-from gtp.players import MCTSPlayer, PlayerConfig, PUCTRolloutPlayer
+from gtp.players import PLAYERS, MCTSPlayer, PlayerConfig, PUCTRolloutPlayer
 
 
 def _engine(player: str = "mcts", **kw) -> GTPEngine:
@@ -82,6 +84,54 @@ def test_passing_is_judged_with_the_opponent_to_move() -> None:
     saved.play(gtp_to_action("F1", 9))  # captures E1: the four stones have two liberties
     assert all(passing_wins(saved.state, BLACK, seed=s) for s in range(4))
     assert not passing_wins(saved.state, WHITE, seed=0)
+
+
+def test_search_leaves_out_a_pass_that_does_not_win() -> None:
+    game = _atari_game()
+    player = PUCTRolloutPlayer(PlayerConfig(seed=1, visits=400))
+    # Searched as it stands, the pass scores the game by Tromp-Taylor (Black ahead on the
+    # board) and takes most of the visits.
+    plain = player.search(game.state, 400, None)
+    k = list(plain.actions).index(game.pass_action)
+    assert plain.visits[k] > plain.visits.sum() / 2 and plain.values[k] == 1.0
+    # The same tree, told to rule the pass out: the pass becomes one lost visit, and the
+    # root's counts are what its children add up to.
+    again = player.searches[9].run(game.state, visits=8, avoid=(game.pass_action,))
+    k = list(again.actions).index(game.pass_action)
+    assert again.visits[k] == 1 and again.values[k] == -1.0
+    assert again.root_visits == again.visits.sum() + 1
+    # genmove does it when passing would not win, so the budget goes to the other moves.
+    fresh = PUCTRolloutPlayer(PlayerConfig(seed=1, visits=400))
+    move = fresh.genmove(game, BLACK)
+    k = list(fresh.last.actions).index(game.pass_action)
+    assert move != game.pass_action and fresh.last.visits[k] <= 1
+    assert fresh.last.visits.sum() - fresh.last.visits[k] >= 399
+
+
+def test_network_searches_choose_the_most_visited_move() -> None:
+    from go_engine.search_result import SearchResult, choose_move
+
+    # A move the policy rated 0.2% whose few visits' mean is higher: the lower confidence
+    # bound prefers it, the visit count does not.
+    result = SearchResult.from_sums(
+        actions=np.array([10, 20, 81]),
+        visits=np.array([4000, 900, 1]),
+        wsum=np.array([4000 * 0.60, 900 * 0.66, 0.0]),
+        wsq=np.array([4000 * 0.40, 900 * 0.45, 0.0]),
+        priors=np.array([0.9, 0.002, 0.098]),
+        root_visits=4902,
+        root_wsum=-0.6 * 4902,
+        simulations=4902,
+        seconds=1.0,
+    )
+    rng = np.random.default_rng(0)
+    assert choose_move(result, MoveChoice(lcb=True), 30, rng, 81) == 20
+    for name in ("puct", "mixed", "alphago", "auto"):
+        player = PLAYERS[name](PlayerConfig(visits=8))
+        if name == "auto":
+            player.current = player.delegate(9)
+        assert choose_move(result, player.move_choice(), 30, rng, 81) == 10, name
+    assert MCTSPlayer(PlayerConfig()).move_choice().lcb
 
 
 def test_engine_does_not_pass_with_a_group_in_atari() -> None:

@@ -18,10 +18,16 @@ from go_engine.features import agz_planes
 from go_engine.game import Game
 from go_engine.sgf_io import write_sgf
 from gtp.engine import EngineConfig, GTPEngine
-from gtp.players import AutoPlayer, PlayerConfig
+from gtp.players import AlphaGoPlayer, AutoPlayer, PlayerConfig
 from tests.positions import setup
 from training.checkpoint import load_checkpoint, read_metadata
-from training.networks import shipped_network, shipped_sizes, shipped_value_network
+from training.network_evaluator import load_evaluator
+from training.networks import (
+    playing_network,
+    shipped_network,
+    shipped_sizes,
+    shipped_value_network,
+)
 
 pytestmark = pytest.mark.skipif(not shipped_sizes(), reason="no shipped network installed")
 
@@ -57,24 +63,65 @@ def test_shipped_value_network_carries_its_record_and_judges_settled_positions()
     assert "go-engine train value" in meta["info"]["command"]
     assert meta["metrics"]["held_out_mse"] < meta["metrics"]["held_out_mse_before"]
     assert shipped_value_network(19) is None
-    # Black owns the left six columns and White the right three, every eye made: a settled
-    # position that each side to move must judge alike (komi 7.5 does not change the winner).
-    rows = ["X X X X X X O . O", "X . X X X X O O O", "X X X . X X O . O"] * 3
+    _judges_settled_positions(path)
+
+
+def test_9x9_playing_network_is_the_loops_with_its_record() -> None:
+    path = playing_network(9)
+    assert path is not None and path.name == "rl9.safetensors"
+    assert path.stat().st_size < 2 * 2**20
+    meta = read_metadata(path)
+    assert meta["board_size"] == 9 and meta["features"] == "agz" and meta["dtype"] == "float16"
+    assert "go-engine train loop" in meta["info"]["command"]
+    m = meta["metrics"]
+    assert m["held_out_value_mse"] < m["held_out_value_mse_start"]
+    assert 0 < m["gnugo10_wins"] <= m["gnugo10_games"]
+    # 19x19 has no self-play network: its players use the SL one
+    assert playing_network(19) == shipped_network(19)
+    _judges_settled_positions(path)
+
+
+# Black owns the left six columns and White the right three, every eye made: a settled position
+# that each side to move must judge alike (komi 7.5 does not change the winner).
+SETTLED = "\n".join(["X X X X X X O . O", "X . X X X X O O O", "X X X . X X O . O"] * 3)
+
+
+def _opening_planes() -> np.ndarray:
+    g = Game(9)
+    for move in (40, 20, 60, 24):
+        g.play(move)
+    return agz_planes(g.state)[None]
+
+
+def _judges_settled_positions(path) -> None:
     net = load_checkpoint(path, load_optimizer=False).net.eval()
-    black = torch.from_numpy(agz_planes(setup("\n".join(rows), "b").game.state))[None]
-    white = torch.from_numpy(agz_planes(setup("\n".join(rows), "w").game.state))[None]
+    black = torch.from_numpy(agz_planes(setup(SETTLED, "b").game.state))[None]
+    white = torch.from_numpy(agz_planes(setup(SETTLED, "w").game.state))[None]
     with torch.no_grad():
         assert float(net(black)[1]) > 0.5 and float(net(white)[1]) < -0.5
 
 
-def test_auto_player_uses_the_network_where_one_is_shipped() -> None:
+def test_auto_player_uses_the_network_where_one_is_shipped(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GO_ENGINE_CACHE", str(tmp_path / "cache"))  # the int8 copies
     player = AutoPlayer(PlayerConfig(seed=1, visits=16))
     assert player.delegate(19).name == "puct"
     nine = player.delegate(9)
-    assert nine.name == "alphago" and nine.rollout_mode == "weights"
-    evaluator = nine.network_evaluator(9)  # the shipped policy paired with the value network
-    assert isinstance(evaluator, PairEvaluator)
-    assert evaluator.value.board_size == 9 and evaluator.net is not evaluator.value
+    assert nine.name == "mixed" and nine.rollout_mode == "weights"
+    assert nine.config.precision == "int8" and player.config.precision is None
+    # One network, the self-play one in int8: the delegate evaluates as that copy does, and
+    # not as the SL network does.
+    planes = _opening_planes()
+    priors, values = nine.network_evaluator(9).evaluate(planes)
+    rl9 = load_evaluator(playing_network(9), precision="int8").evaluate(planes)
+    sl9 = load_evaluator(shipped_network(9)).evaluate(planes)
+    assert np.allclose(priors, rl9[0]) and np.allclose(values, rl9[1])
+    assert not np.allclose(priors, sl9[0], atol=1e-3)
+    # Options given win over the default's own.
+    chosen = AutoPlayer(PlayerConfig(visits=16, precision="float32", rollout="light"))
+    assert chosen.delegate(9).config.precision == "float32"
+    assert chosen.delegate(9).rollout_mode == "light"
     assert player.delegate(7).name == "mcts" and player.delegate(7).rollout_mode == "light"
     # Two threads (network beside the tree) by default wherever two cores may be used.
     from training.network_evaluator import usable_cores
@@ -88,7 +135,17 @@ def test_auto_player_uses_the_network_where_one_is_shipped() -> None:
     assert out.startswith("= ") and out.split()[1] not in ("pass", "resign")
     engine.handle("boardsize 7")
     assert engine.handle("genmove w").startswith("= ")
-    assert set(engine.player.delegates) == {"alphago", "mcts"}
+    assert set(engine.player.delegates) == {"mixed", "mcts"}
+
+
+def test_alphago_player_pairs_the_sl_network_with_the_value_network() -> None:
+    player = AlphaGoPlayer(PlayerConfig(seed=1, visits=16))
+    evaluator = player.network_evaluator(9)
+    assert isinstance(evaluator, PairEvaluator)
+    assert evaluator.value.board_size == 9 and evaluator.net is not evaluator.value
+    planes = _opening_planes()
+    sl9 = load_evaluator(shipped_network(9)).evaluate(planes)[0]
+    assert np.allclose(evaluator.net.evaluate(planes)[0], sl9)
 
 
 def test_eval_policy_defaults_to_the_shipped_network_of_the_games_size(tmp_path) -> None:

@@ -3,7 +3,8 @@
 On this project's CPU class ONNX Runtime evaluates the shipped networks 2 to 13 times faster
 than torch (BENCHMARKS.md, "Networks"), so players use it whenever it is installed and no GPU
 is present; with CUDA, `TorchEvaluator` (half precision optional, CUDA graphs) is faster.
-`network_path(model, board_size)` resolves "no --model" to the shipped network of that size.
+`network_path(model, board_size)` resolves "no --model" to the shipped network that plays that
+size (`training.networks.playing_network`; with sl=True the SL network).
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from training.checkpoint import load_checkpoint
-from training.networks import shipped_network
+from training.networks import playing_network, shipped_network
 from training.onnx_int8 import PRECISIONS
 
 
-def network_path(model: str | os.PathLike | None, board_size: int) -> Path:
-    """`model`, or the shipped network for `board_size`; a clear error when there is none."""
+def network_path(model: str | os.PathLike | None, board_size: int, sl: bool = False) -> Path:
+    """`model`, or the shipped network that plays `board_size` (with `sl`, its SL network);
+    a clear error when there is none."""
     if model:
         return Path(model)
-    path = shipped_network(board_size)
+    path = shipped_network(board_size) if sl else playing_network(board_size)
     if path is None:
         raise ValueError(
             f"no shipped network plays {board_size}x{board_size}; give --model CHECKPOINT"
