@@ -239,8 +239,8 @@ class Search:
         that selection never takes it while another child is left, and take back what it had
         added to the root. Used for a pass that would end the game where the position is not
         won once dead stones are off: the tree scores a pass-pass ending by Tromp-Taylor,
-        which can count the opponent's dead stones as alive (or ours as dead ones' owner), so
-        that child could otherwise take nearly every visit."""
+        which counts dead stones as alive, so that child could otherwise take nearly every
+        visit."""
         t = self.tree
         f, k = int(t.first[0]), int(t.nchild[0])
         if t.status[0] != EXPANDED:
