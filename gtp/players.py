@@ -70,6 +70,11 @@ class PlayerConfig:
     # None: float32, except the default player's own choice (`AUTO_CHOICE`).
     precision: str | None = None
 
+    @property
+    def network_precision(self) -> str:
+        """The precision the network players load their networks in."""
+        return self.precision or "float32"
+
     def __post_init__(self) -> None:
         # Checked here, so that `go-engine gtp` refuses bad options at start-up rather than
         # at the first genmove.
@@ -145,9 +150,6 @@ class SearchPlayer:
         self.rng = np.random.default_rng(self.config.seed)
         self.last: SearchResult | None = None
         self.seconds_override: float | None = None  # set by the engine's time manager
-        # Root moves the next search rules out (a pass that would end a game not won);
-        # set by genmove, read by the searches that support it.
-        self.avoid: tuple[int, ...] = ()
 
     # (visits, seconds) when neither the options nor the clock give a budget
     default_budget: tuple[int | None, float | None] = (DEFAULT_VISITS, None)
@@ -166,7 +168,9 @@ class SearchPlayer:
             visits, seconds = self.default_budget
         return visits, seconds
 
-    def search(self, state: State, visits: int | None, seconds: float | None) -> SearchResult:
+    def search(
+        self, state: State, visits: int | None, seconds: float | None, avoid: tuple[int, ...] = ()
+    ) -> SearchResult:
         raise NotImplementedError
 
     @staticmethod
@@ -183,12 +187,14 @@ class SearchPlayer:
         state: State,
         progress: Callable[[SearchResult], None] | None = None,
         interval: float = 1.0,
+        avoid: tuple[int, ...] = (),
     ) -> SearchResult:
         """Search with this move's budget; with `progress`, in slices of about `interval`
-        seconds (the tree is kept between slices), reporting the root after each."""
+        seconds (the tree is kept between slices), reporting the root after each. `avoid`:
+        root moves ruled out, where the search supports it (the PUCT searches)."""
         visits, seconds = self.budget()
         if progress is None:
-            result = self.search(state, visits, seconds)
+            result = self.search(state, visits, seconds, avoid)
         else:
             start = time.perf_counter()
             done = 0
@@ -198,7 +204,7 @@ class SearchPlayer:
                     break
                 step = interval if left is None else min(interval, left)
                 want = None if visits is None else visits - done
-                result = self.search(state, want, step)
+                result = self.search(state, want, step, avoid)
                 done += result.simulations
                 progress(result)
                 if (want is not None and done >= visits) or result.simulations == 0:
@@ -222,11 +228,8 @@ class SearchPlayer:
             pass_wins = passing_wins(game.state, color, seed=int(self.rng.integers(1 << 31)))
         # Otherwise the search leaves the pass out: the tree scores the game it ends by
         # Tromp-Taylor, which may call it won, and would spend the move's time on it.
-        self.avoid = (game.pass_action,) if pass_wins is False else ()
-        try:
-            result = self.think(game.state, progress, interval)
-        finally:
-            self.avoid = ()
+        avoid = (game.pass_action,) if pass_wins is False else ()
+        result = self.think(game.state, progress, interval, avoid)
         move = choose_move(
             result,
             self.move_choice(),
@@ -270,7 +273,9 @@ class MCTSPlayer(SearchPlayer):
         super().__init__(config)
         self.engines: dict[int, MCTS] = {}
 
-    def search(self, state: State, visits: int | None, seconds: float | None) -> SearchResult:
+    def search(
+        self, state: State, visits: int | None, seconds: float | None, avoid: tuple[int, ...] = ()
+    ) -> SearchResult:
         n = int(state.meta[M_N])
         if n not in self.engines:
             seed = self.config.seed if self.config.seed is not None else 0
@@ -281,6 +286,8 @@ class MCTSPlayer(SearchPlayer):
                 seed=seed,
             )
             self.engines[n] = MCTS(n, cfg)
+        # `avoid` is not applied: the RAVE tree has no root exclusion (the pass guard of
+        # `choose_move` still keeps a losing pass from being played)
         return self.engines[n].run(state, visits=visits, seconds=seconds)
 
 
@@ -294,7 +301,9 @@ class PUCTRolloutPlayer(SearchPlayer):
         super().__init__(config)
         self.searches: dict[int, Search] = {}
 
-    def search(self, state: State, visits: int | None, seconds: float | None) -> SearchResult:
+    def search(
+        self, state: State, visits: int | None, seconds: float | None, avoid: tuple[int, ...] = ()
+    ) -> SearchResult:
         n = int(state.meta[M_N])
         if n not in self.searches:
             seed = self.config.seed if self.config.seed is not None else 0
@@ -303,7 +312,7 @@ class PUCTRolloutPlayer(SearchPlayer):
                 n,
                 SearchConfig(seed=seed, c_init=2.0),
             )
-        return self.searches[n].run(state, visits=visits, seconds=seconds, avoid=self.avoid)
+        return self.searches[n].run(state, visits=visits, seconds=seconds, avoid=avoid)
 
 
 class _Networks:
@@ -317,7 +326,6 @@ class _Networks:
         self.config = config
         self.player = player
         self.sl = sl
-        self.precision = config.precision or "float32"
         self.symmetries = config.symmetries or NETWORK_SYMMETRIES.get(player, "none")
         self.by_size: dict[int, object] = {}
         self.fixed = None
@@ -325,7 +333,7 @@ class _Networks:
             # Loaded at once: a bad --model file is refused when the engine starts.
             from training.network_evaluator import load_evaluator
 
-            self.fixed = self.wrap(load_evaluator(config.model, precision=self.precision))
+            self.fixed = self.wrap(load_evaluator(config.model, precision=config.network_precision))
 
     def wrap(self, evaluator):
         if self.symmetries == "none":
@@ -343,7 +351,9 @@ class _Networks:
             from training.network_evaluator import load_evaluator, network_path
 
             path = network_path(None, n, sl=self.sl)
-            evaluator = load_evaluator(path, expect_board_size=n, precision=self.precision)
+            evaluator = load_evaluator(
+                path, expect_board_size=n, precision=self.config.network_precision
+            )
             self.by_size[n] = self.wrap(evaluator)
         return self.by_size[n]
 
@@ -431,9 +441,11 @@ class NetworkPlayer(SearchPlayer):
             )
         return self.searches[n]
 
-    def search(self, state: State, visits: int | None, seconds: float | None) -> SearchResult:
+    def search(
+        self, state: State, visits: int | None, seconds: float | None, avoid: tuple[int, ...] = ()
+    ) -> SearchResult:
         return self.searcher(int(state.meta[M_N])).run(
-            state, visits=visits, seconds=seconds, avoid=self.avoid
+            state, visits=visits, seconds=seconds, avoid=avoid
         )
 
 
@@ -466,9 +478,7 @@ class AlphaGoPlayer(MixedPlayer):
             from training.network_evaluator import load_evaluator
 
             # refused at start when bad
-            value = load_evaluator(
-                self.config.value_model, precision=self.config.precision or "float32"
-            )
+            value = load_evaluator(self.config.value_model, precision=self.config.network_precision)
             self.value_networks[value.board_size] = value
 
     def value_network(self, n: int):
@@ -488,7 +498,7 @@ class AlphaGoPlayer(MixedPlayer):
                 from training.network_evaluator import load_evaluator
 
                 self.value_networks[n] = load_evaluator(
-                    path, expect_board_size=n, precision=self.config.precision or "float32"
+                    path, expect_board_size=n, precision=self.config.network_precision
                 )
         return self.value_networks[n]
 
@@ -544,13 +554,11 @@ class AutoPlayer(SearchPlayer):
         player.seconds_override = self.seconds_override
         return player.budget()
 
-    def search(self, state: State, visits: int | None, seconds: float | None) -> SearchResult:
+    def search(
+        self, state: State, visits: int | None, seconds: float | None, avoid: tuple[int, ...] = ()
+    ) -> SearchResult:
         self.current = self.delegate(int(state.meta[M_N]))
-        self.current.avoid = self.avoid
-        try:
-            return self.current.search(state, visits, seconds)
-        finally:
-            self.current.avoid = ()
+        return self.current.search(state, visits, seconds, avoid)
 
     def move_choice(self) -> MoveChoice:
         return self.current.move_choice() if self.current is not None else self.choice
@@ -560,9 +568,10 @@ class AutoPlayer(SearchPlayer):
         state: State,
         progress: Callable[[SearchResult], None] | None = None,
         interval: float = 1.0,
+        avoid: tuple[int, ...] = (),
     ) -> SearchResult:
         self.current = self.delegate(int(state.meta[M_N]))
-        return super().think(state, progress, interval)
+        return super().think(state, progress, interval, avoid)
 
 
 PLAYERS: dict[str, Callable[[PlayerConfig], Player]] = {
