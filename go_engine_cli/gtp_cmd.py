@@ -59,6 +59,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "the board more than the other (a mercy rule, as in Fuego; 0: play rollouts out)",
     )
     parser.add_argument(
+        "--cpuct",
+        type=float,
+        default=None,
+        help="PUCT searches: the exploration constant at the start of the search (AlphaZero's "
+        "c_init; default 1.25 for the network searches, 2.0 for puct-rollout)",
+    )
+    parser.add_argument(
         "--symmetries",
         default=None,
         choices=["none", "random", "average"],
@@ -110,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
                 value_model=args.value_model,
                 uniform_priors=args.uniform_priors,
                 mercy=args.mercy,
+                cpuct=args.cpuct,
                 symmetries=args.symmetries,
                 precision=args.precision,
             ),

@@ -62,6 +62,9 @@ class PlayerConfig:
     value_model: str | None = None  # alphago player: a separate value network
     uniform_priors: bool = False  # alphago player: equal priors (no policy network)
     mercy: float = 0.3  # mcts player: rollouts stop at this capture lead, a share of the board
+    # PUCT searches: the exploration constant at the start (`SearchConfig.c_init`); None: each
+    # player's own (network searches 1.25 as AlphaZero, puct-rollout 2.0).
+    cpuct: float | None = None
     # Board symmetries of each network evaluation: "none", "random" (one at random) or
     # "average" (all eight, 8x the work); None: the player's own default (`NETWORK_SYMMETRIES`).
     symmetries: str | None = None
@@ -88,6 +91,8 @@ class PlayerConfig:
             raise ValueError(f"mix must lie in [0, 1], not {self.mix}")
         if not 0.0 <= self.mercy <= 1.0:
             raise ValueError(f"mercy must lie in [0, 1], not {self.mercy}")
+        if self.cpuct is not None and not self.cpuct > 0:
+            raise ValueError(f"cpuct must be positive, not {self.cpuct}")
         if self.symmetries is not None and self.symmetries not in SYMMETRY_MODES:
             raise ValueError(
                 f"symmetries must be one of {', '.join(SYMMETRY_MODES)}, not {self.symmetries!r}"
@@ -291,6 +296,11 @@ class MCTSPlayer(SearchPlayer):
         return self.engines[n].run(state, visits=visits, seconds=seconds)
 
 
+# Rollout values are single game results (+1 or -1), noisier than a network's, so the
+# rollout PUCT search explores more widely than the network searches' 1.25.
+PUCT_ROLLOUT_CPUCT = 2.0
+
+
 class PUCTRolloutPlayer(SearchPlayer):
     """PUCT with uniform priors and rollout values: the network search's machinery without a
     network (a baseline for the PUCT code, weaker than `mcts`)."""
@@ -310,7 +320,7 @@ class PUCTRolloutPlayer(SearchPlayer):
             self.searches[n] = Search(
                 RolloutEvaluator(RolloutPolicy.named(self.rollout_mode)),
                 n,
-                SearchConfig(seed=seed, c_init=2.0),
+                SearchConfig(seed=seed, c_init=self.config.cpuct or PUCT_ROLLOUT_CPUCT),
             )
         return self.searches[n].run(state, visits=visits, seconds=seconds, avoid=avoid)
 
@@ -436,8 +446,11 @@ class NetworkPlayer(SearchPlayer):
             from training.network_evaluator import usable_cores
 
             threads = min(2, self.config.threads or usable_cores())
+            cpuct = self.config.cpuct or SearchConfig.c_init
             self.searches[n] = Search(
-                evaluator, n, SearchConfig(batch_size=batch, seed=seed, threads=threads)
+                evaluator,
+                n,
+                SearchConfig(batch_size=batch, seed=seed, threads=threads, c_init=cpuct),
             )
         return self.searches[n]
 

@@ -170,11 +170,38 @@ def test_player_classes_are_registered() -> None:
 
 @pytest.mark.parametrize(
     "options",
-    [{"visits": 0}, {"seconds": 0.0}, {"threads": 0}, {"mix": 1.5}, {"rollout": "heavy"}],
+    [
+        {"visits": 0},
+        {"seconds": 0.0},
+        {"threads": 0},
+        {"mix": 1.5},
+        {"rollout": "heavy"},
+        {"cpuct": 0.0},
+    ],
 )
 def test_bad_player_options_are_refused_at_start(options: dict) -> None:
     with pytest.raises(ValueError):
         PlayerConfig(**options)
+
+
+def test_cpuct_reaches_the_search_and_widens_it() -> None:
+    # The same 9x9 opening position and seed: a larger exploration constant spreads the same
+    # visits over more of the root's moves and gives the most visited one a smaller share.
+    game = Game(9)
+    for move in ("E5", "C4", "G4"):
+        game.play(gtp_to_action(move, 9))
+    spread = {}
+    for cpuct in (0.25, 8.0):
+        player = PUCTRolloutPlayer(PlayerConfig(seed=3, visits=1200, cpuct=cpuct))
+        player.genmove(game, WHITE)
+        assert player.searches[9].config.c_init == cpuct
+        visits = player.last.visits
+        spread[cpuct] = (int(np.count_nonzero(visits >= 5)), visits.max() / visits.sum())
+    assert spread[8.0][0] > spread[0.25][0]
+    assert spread[8.0][1] < spread[0.25][1]
+    default = PUCTRolloutPlayer(PlayerConfig(seed=3, visits=50))
+    default.genmove(game, WHITE)
+    assert default.searches[9].config.c_init == 2.0
 
 
 def test_gtp_command_line_refuses_bad_options() -> None:
