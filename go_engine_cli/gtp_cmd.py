@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--model",
         default=None,
         help="network checkpoint for the network players (default: the shipped network of the "
-        "board size: on 9x9 the self-play network rl9, on 19x19 the SL network; the alphago "
+        "board size: on 9x9 the self-play network rl9d, on 19x19 the SL network; the alphago "
         "player's default is the SL network)",
     )
     parser.add_argument(

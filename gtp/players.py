@@ -527,10 +527,11 @@ class AlphaGoPlayer(MixedPlayer):
 
 # The default player's choice per board size with a shipped network (the player, and its
 # defaults for the options not given); other sizes play mcts. 19x19: the network search.
-# 9x9: the self-play network `rl9` (policy and value heads) in the mixed search with the
-# trained rollout policy, its network in int8: it beat the session-10 default (AlphaGo's
-# player, `sl9` with the value network `value9`, float32) in a direct match and against
-# GNU Go (BENCHMARKS.md, "Session 14: the self-play network as the 9x9 default").
+# 9x9: the self-play network `rl9d` (policy and value heads) in the mixed search with the
+# trained rollout policy, its network in int8. That search made the session-14 default (`rl9`),
+# which beat AlphaGo's player (`sl9` with the value network `value9`) in a direct match and
+# against GNU Go; `rl9d`, trained from `rl9` by its own searches, beat `rl9` in turn
+# (BENCHMARKS.md, "Session 14" and "Session 16").
 AUTO_CHOICE: dict[int, tuple[str, dict[str, object]]] = {
     19: ("puct", {}),
     9: ("mixed", {"rollout": "weights", "precision": "int8"}),

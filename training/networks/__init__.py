@@ -4,7 +4,9 @@ Each network here was made by the project's own commands; README.md in this fold
 command, the training time and the validation figures of each file.
 
 - `playing_network(board_size)`: what the network players (`go-engine gtp`'s default among
-  them) use when no --model is given: on 9x9 the self-play network `rl9`, elsewhere the SL one.
+  them) use when no --model is given: on 9x9 the self-play network `rl9d`, elsewhere the SL
+  one. (`rl9`, the loop's earlier network, is kept as the start of rl9d's recipe,
+  `configs/rl9-search-targets.toml`.)
 - `shipped_network(board_size)`: the supervised (SL) policy network of that size, the start of
   the training pipelines' "shipped" inits, what `go-engine eval policy` measures by default and
   the `alphago` player's policy network, which that player pairs with
@@ -21,7 +23,7 @@ FOLDER = Path(__file__).resolve().parent
 SHIPPED = {19: "sl19.safetensors", 9: "sl9.safetensors"}
 # board size -> the network trained by the self-play loop (issue 6), which plays in place of the
 # SL network where there is one
-SHIPPED_PLAYING = {9: "rl9.safetensors"}
+SHIPPED_PLAYING = {9: "rl9d.safetensors"}
 # board size -> the value network (AlphaGo's, trained on RL-policy games) that the `alphago`
 # player pairs with the shipped network of that size
 SHIPPED_VALUE = {9: "value9.safetensors"}
