@@ -82,6 +82,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "int8 for the default player on 9x9, float32 otherwise",
     )
     parser.add_argument(
+        "--resign",
+        type=float,
+        default=-0.95,
+        metavar="VALUE",
+        help="search players resign when their best move's value, from -1 (lost) to 1 (won), "
+        "is below this (default -0.95); -1 never resigns",
+    )
+    parser.add_argument(
         "--value-model",
         default=None,
         help="alphago player: a value network (default: the shipped value network of the board "
@@ -120,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
                 cpuct=args.cpuct,
                 symmetries=args.symmetries,
                 precision=args.precision,
+                resign=args.resign,
             ),
         )
         engine = GTPEngine(config)

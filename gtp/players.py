@@ -72,6 +72,9 @@ class PlayerConfig:
     # each network, about 2.3x the evaluations a second; BENCHMARKS.md, session 12).
     # None: float32, except the default player's own choice (`AUTO_CHOICE`).
     precision: str | None = None
+    # Search players resign when the best root value (from the mover's side, in [-1, 1]) is
+    # below this; -1 never resigns (GUIs often want games played out, handicap teaching too).
+    resign: float = -0.95
 
     @property
     def network_precision(self) -> str:
@@ -101,6 +104,8 @@ class PlayerConfig:
             raise ValueError(
                 f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}"
             )
+        if not -1.0 <= self.resign < 1.0:
+            raise ValueError(f"resign must lie in [-1, 1), not {self.resign}")
         if self.rollout is not None and self.rollout not in ROLLOUT_MODES:
             raise ValueError(
                 f"rollout must be one of {sorted(ROLLOUT_MODES)}, not {self.rollout!r}"
@@ -151,7 +156,7 @@ class SearchPlayer:
 
     def __init__(self, config: PlayerConfig | None = None) -> None:
         self.config = config or PlayerConfig()
-        self.choice = MoveChoice(lcb=self.lcb)
+        self.choice = MoveChoice(lcb=self.lcb, resign_threshold=self.config.resign)
         self.rng = np.random.default_rng(self.config.seed)
         self.last: SearchResult | None = None
         self.seconds_override: float | None = None  # set by the engine's time manager

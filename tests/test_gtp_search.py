@@ -204,6 +204,24 @@ def test_cpuct_reaches_the_search_and_widens_it() -> None:
     assert default.searches[9].config.c_init == 2.0
 
 
+def test_resign_option_decides_whether_a_lost_position_is_resigned() -> None:
+    # Black walls off columns C-D and White has passed every move: White cannot live in the
+    # one empty column left, so its search's value is near -1 after the twentieth move.
+    moves = []
+    for v in ("D1", "D2", "D3", "D4", "D5", "C1", "C2", "C3", "C4", "C5"):
+        moves += [f"play b {v}", "play w pass"]
+    answers = {}
+    for resign in (-0.95, -1.0):
+        engine = _engine("mcts", visits=400, resign=resign)
+        for line in moves:
+            _send(engine, line)
+        answers[resign] = _send(engine, "genmove w").lower()
+    assert answers[-0.95] == "resign"
+    assert answers[-1.0] != "resign"
+    with pytest.raises(ValueError, match="resign"):
+        PlayerConfig(resign=1.0)
+
+
 def test_gtp_command_line_refuses_bad_options() -> None:
     import subprocess
     import sys
@@ -217,6 +235,14 @@ def test_gtp_command_line_refuses_bad_options() -> None:
     )
     assert out.returncode == 2 and "threads must be at least 1" in out.stderr
     assert out.stdout == ""
+    out = subprocess.run(
+        [sys.executable, "-m", "go_engine_cli.main", "gtp", "--resign", "-2"],
+        input="name\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2 and "resign must lie in [-1, 1)" in out.stderr
 
 
 def test_search_players_never_fill_their_own_eyes() -> None:
