@@ -9,7 +9,7 @@ from training.onnx_int8 import PRECISIONS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from gtp.players import DEFAULT_PLAYER, PLAYERS
+    from gtp.players import DEFAULT_PLAYER, PLAYERS, PlayerConfig
 
     parser.add_argument("--size", type=int, default=19, help="initial board size (default 19)")
     parser.add_argument("--komi", type=float, default=7.5, help="initial komi (default 7.5)")
@@ -84,10 +84,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resign",
         type=float,
-        default=-0.95,
+        default=PlayerConfig.resign,
         metavar="VALUE",
         help="search players resign when their best move's value, from -1 (lost) to 1 (won), "
-        "is below this (default -0.95); -1 never resigns",
+        f"is below this (default {PlayerConfig.resign}); -1 never resigns",
     )
     parser.add_argument(
         "--value-model",

@@ -74,7 +74,7 @@ class PlayerConfig:
     precision: str | None = None
     # Search players resign when the best root value (from the mover's side, in [-1, 1]) is
     # below this; -1 never resigns (GUIs often want games played out, handicap teaching too).
-    resign: float = -0.95
+    resign: float = MoveChoice.resign_threshold
 
     @property
     def network_precision(self) -> str:

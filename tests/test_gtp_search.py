@@ -226,22 +226,14 @@ def test_gtp_command_line_refuses_bad_options() -> None:
     import subprocess
     import sys
 
-    out = subprocess.run(
-        [sys.executable, "-m", "go_engine_cli.main", "gtp", "--threads", "0"],
-        input="name\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    def start(*options: str) -> subprocess.CompletedProcess:
+        argv = [sys.executable, "-m", "go_engine_cli.main", "gtp", *options]
+        return subprocess.run(argv, input="name\n", capture_output=True, text=True, timeout=60)
+
+    out = start("--threads", "0")
     assert out.returncode == 2 and "threads must be at least 1" in out.stderr
     assert out.stdout == ""
-    out = subprocess.run(
-        [sys.executable, "-m", "go_engine_cli.main", "gtp", "--resign", "-2"],
-        input="name\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = start("--resign", "-2")
     assert out.returncode == 2 and "resign must lie in [-1, 1)" in out.stderr
 
 
