@@ -535,8 +535,9 @@ class AlphaGoPlayer(MixedPlayer):
 # 9x9: the self-play network `rl9d` (policy and value heads) in the mixed search with the
 # trained rollout policy, its network in int8. That search made the session-14 default (`rl9`),
 # which beat AlphaGo's player (`sl9` with the value network `value9`) in a direct match and
-# against GNU Go; `rl9d`, trained from `rl9` by its own searches, beat `rl9` in turn
-# (BENCHMARKS.md, "Session 14" and "Session 16").
+# against GNU Go; `rl9d`, trained from `rl9` by its own searches, beat `rl9` in turn, and
+# its later generation 63 beat its generation 24 (BENCHMARKS.md, "Session 14", "Session 16"
+# and "Session 18").
 AUTO_CHOICE: dict[int, tuple[str, dict[str, object]]] = {
     19: ("puct", {}),
     9: ("mixed", {"rollout": "weights", "precision": "int8"}),
